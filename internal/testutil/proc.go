@@ -49,14 +49,10 @@ func Build(t testing.TB, pkg string) string {
 		builds.mu.Unlock()
 		t.Fatal("testutil.Build: call testutil.Main from TestMain, so the built binaries are removed at the end")
 	}
-	if builds.dir == "" {
-		dir, err := os.MkdirTemp("", "testutil-bin-")
-		if err != nil {
-			builds.mu.Unlock()
-			t.Fatalf("testutil.Build: %v", err)
-		}
-		builds.dir = dir
-		builds.byPkg = make(map[string]*build)
+	dir, err := buildDirLocked()
+	if err != nil {
+		builds.mu.Unlock()
+		t.Fatalf("testutil.Build: %v", err)
 	}
 	b := builds.byPkg[pkg]
 	if b == nil {
@@ -68,7 +64,7 @@ func Build(t testing.TB, pkg string) string {
 			wd, _ := os.Getwd()
 			name = filepath.Base(wd)
 		}
-		b.path = filepath.Join(builds.dir, strconv.Itoa(len(builds.byPkg)), name)
+		b.path = filepath.Join(dir, strconv.Itoa(len(builds.byPkg)), name)
 		builds.byPkg[pkg] = b
 	}
 	builds.mu.Unlock()
@@ -87,6 +83,20 @@ func Build(t testing.TB, pkg string) string {
 		t.Fatal(b.err)
 	}
 	return b.path
+}
+
+// buildDirLocked returns the directory for this test binary's builds,
+// creating it on first use. The caller holds builds.mu.
+func buildDirLocked() (string, error) {
+	if builds.dir == "" {
+		dir, err := os.MkdirTemp("", "testutil-bin-")
+		if err != nil {
+			return "", err
+		}
+		builds.dir = dir
+		builds.byPkg = make(map[string]*build)
+	}
+	return builds.dir, nil
 }
 
 func removeBuilds() {

@@ -43,10 +43,16 @@ func main() {
 }
 `
 
-// helperBin builds helperMain once for the test binary.
+// helperBin builds helperMain once for the test binary. Its source goes in
+// this test binary's own build directory, which Main removes at the end, so
+// that several copies of these tests can run at once.
 func helperBin(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(os.TempDir(), "testutil-helper-src")
+	builds.mu.Lock()
+	top, err := buildDirLocked()
+	builds.mu.Unlock()
+	require.NoError(t, err)
+	dir := filepath.Join(top, "src", "helper")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module helper\n\ngo 1.26.0\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(helperMain), 0o644))
@@ -57,7 +63,7 @@ func TestBuildOncePerPackage(t *testing.T) {
 	first := helperBin(t)
 	info, err := os.Stat(first)
 	require.NoError(t, err)
-	assert.Equal(t, "testutil-helper-src", filepath.Base(first), "the binary keeps the package's name")
+	assert.Equal(t, "helper", filepath.Base(first), "the binary keeps the package's name")
 
 	second := helperBin(t)
 	assert.Equal(t, first, second)
