@@ -118,6 +118,10 @@ type Process struct {
 	stderr *Buffer
 	done   chan struct{} // closed when the process has exited
 	err    error         // from cmd.Wait, set before done is closed
+
+	// exited, if set, runs once the process has exited, before done is
+	// closed (a Terminal uses it to add what `go run` would print).
+	exited func(*os.ProcessState)
 }
 
 // Start starts cmd with its standard output and standard error captured
@@ -128,23 +132,23 @@ func Start(t testing.TB, cmd *exec.Cmd) *Process {
 	t.Helper()
 	p := &Process{stdout: new(Buffer), stderr: new(Buffer)}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
-	return start(t, cmd, p)
+	return start(t, cmd, p, nil)
 }
 
 // startCombined starts cmd with stdout and stderr going to one buffer, in the
 // order the process wrote them, as on a terminal. Stderr is then empty.
-func startCombined(t testing.TB, cmd *exec.Cmd, out *Buffer) *Process {
+func startCombined(t testing.TB, cmd *exec.Cmd, out *Buffer, exited func(*os.ProcessState)) *Process {
 	t.Helper()
 	p := &Process{stdout: out, stderr: new(Buffer)}
 	// The same writer for both makes os/exec use a single pipe, which
 	// keeps the order of the two streams.
 	cmd.Stdout, cmd.Stderr = out, out
-	return start(t, cmd, p)
+	return start(t, cmd, p, exited)
 }
 
-func start(t testing.TB, cmd *exec.Cmd, p *Process) *Process {
+func start(t testing.TB, cmd *exec.Cmd, p *Process, exited func(*os.ProcessState)) *Process {
 	t.Helper()
-	p.t, p.cmd, p.name = t, cmd, filepath.Base(cmd.Path)
+	p.t, p.cmd, p.name, p.exited = t, cmd, filepath.Base(cmd.Path), exited
 	p.done = make(chan struct{})
 	newProcessGroup(cmd)
 	// If the process leaves a child holding its output open, Wait gives
@@ -155,6 +159,9 @@ func start(t testing.TB, cmd *exec.Cmd, p *Process) *Process {
 	}
 	go func() {
 		p.err = cmd.Wait()
+		if p.exited != nil {
+			p.exited(cmd.ProcessState)
+		}
 		close(p.done)
 	}()
 	t.Cleanup(func() {

@@ -245,11 +245,22 @@ func NewTerminal(t testing.TB, oldnew ...string) *Terminal {
 }
 
 // Start types line and leaves the command running, as with a server in its
-// own terminal. Process.WaitOutput then matches the whole transcript.
+// own terminal. Process.WaitOutput then matches the whole transcript. When
+// line is a `go run` command that exits with a non-zero code, the transcript
+// ends with "exit status N", as go run prints it.
 func (term *Terminal) Start(line string) *Process {
 	term.t.Helper()
 	fmt.Fprintf(&term.out, "$ %s\n", line)
-	p := startCombined(term.t, exec.Command(shell(), "-c", term.rewrite.Replace(line)), &term.out)
+	var exited func(*os.ProcessState)
+	if strings.HasPrefix(line, "go run ") {
+		// go run reports a program's failure on its own last line.
+		exited = func(ps *os.ProcessState) {
+			if code := ps.ExitCode(); code > 0 {
+				fmt.Fprintf(&term.out, "exit status %d\n", code)
+			}
+		}
+	}
+	p := startCombined(term.t, exec.Command(shell(), "-c", term.rewrite.Replace(line)), &term.out, exited)
 	p.name = strconv.Quote(line)
 	return p
 }

@@ -125,22 +125,28 @@ func TestCheckGoSnippets(t *testing.T) {
 
 func TestTerminal(t *testing.T) {
 	bin := helperBin(t)
-	term := NewTerminal(t, "go run ./helper", bin)
+	term := NewTerminal(t, "go run ./helper", bin, "./helper", bin)
 
-	assert.Equal(t, 1, term.Run("go run ./helper echo hi"))
+	assert.Equal(t, 1, term.Run("./helper echo hi"))
+	assert.Equal(t, 2, term.Run("go run ./helper echo hi there"))
 	p := term.Start("go run ./helper wait-for-interrupt")
 	p.WaitOutput("ready\n")
 	term.Interrupt(p)
 	assert.Equal(t, 3, p.Wait())
 
 	want := strings.Join([]string{
-		"$ go run ./helper echo hi",
+		"$ ./helper echo hi",
 		"hi",
 		"to stderr",
+		"$ go run ./helper echo hi there",
+		"hi there",
+		"to stderr",
+		"exit status 2",
 		"$ go run ./helper wait-for-interrupt",
 		"ready",
 		"^C",
 		"interrupted",
+		"exit status 3",
 		"",
 	}, "\n")
 	assert.Equal(t, want, term.Transcript())
