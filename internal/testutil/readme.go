@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -48,7 +49,8 @@ var checkComment = regexp.MustCompile(`^<!-- check: ([\w.-]+) -->$`)
 
 // LoadReadme reads the README at path. At cleanup it fails t if a console
 // block was neither checked nor skipped, so check every block from one test
-// (subtests are fine).
+// (subtests are fine). That check is left out when go test runs only some
+// subtests (-run A/B) or skips some (-skip).
 func LoadReadme(t testing.TB, path string) *Readme {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -88,6 +90,9 @@ func LoadReadme(t testing.TB, path string) *Readme {
 		}
 	}
 	t.Cleanup(func() {
+		if filtered() {
+			return // -run or -skip chose some subtests; the others did not run
+		}
 		for _, name := range r.order {
 			if b := r.console[name]; !b.checked {
 				t.Errorf("%s:%d: console block %q is not checked by any test", path, b.line, name)
@@ -95,6 +100,14 @@ func LoadReadme(t testing.TB, path string) *Readme {
 		}
 	})
 	return r
+}
+
+// filtered reports whether go test was asked to run only some subtests
+// (-run with a "/" in it) or to skip some (-skip).
+func filtered() bool {
+	run, skip := flag.Lookup("test.run"), flag.Lookup("test.skip")
+	return (run != nil && strings.Contains(run.Value.String(), "/")) ||
+		(skip != nil && skip.Value.String() != "")
 }
 
 func (r *Readme) block(t testing.TB, name string) *block {
@@ -165,6 +178,25 @@ func (r *Readme) Skip(t testing.TB, name, reason string) {
 	t.Helper()
 	r.block(t, name).checked = true
 	t.Skipf("%s: console block %q not checked: %s", r.path, name, reason)
+}
+
+// Need returns the path of the external program tool that the console
+// blocks need. When it is missing, the blocks are marked as not checked and t
+// is skipped, except under CI, where t fails (see NeedTool).
+func (r *Readme) Need(t testing.TB, tool string, blocks ...string) string {
+	t.Helper()
+	path, err := exec.LookPath(tool)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is needed and CI is set: install it (%v)", tool, err)
+	}
+	for _, name := range blocks {
+		r.block(t, name).checked = true
+	}
+	t.Skipf("%s: console blocks %v not checked: %s is not installed", r.path, blocks, tool)
+	return ""
 }
 
 // CheckGoSnippets fails t for every ```go block of the README that is not a
@@ -273,7 +305,9 @@ func (term *Terminal) Run(line string) int {
 }
 
 // Interrupt presses Ctrl-C while p runs: the transcript shows ^C and p's
-// process group gets SIGINT.
+// process group gets SIGINT. Output reaches the transcript a moment after the
+// process writes it, so first wait with WaitOutput for what p should have
+// printed by now, as a person watching the terminal would.
 func (term *Terminal) Interrupt(p *Process) {
 	term.t.Helper()
 	term.out.Write([]byte("^C\n"))

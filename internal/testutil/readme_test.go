@@ -180,3 +180,22 @@ func TestNeedTool(t *testing.T) {
 	f = runFake(t, func(tb testing.TB) { NeedTool(tb, "no-such-tool-here") })
 	assert.Contains(t, f.report(), "no-such-tool-here is needed and CI is set")
 }
+
+func TestReadmeNeed(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "README.md", "<!-- check: x -->\n```console\n$ a\n```\n")
+	f := runFake(t, func(tb testing.TB) {
+		r := LoadReadme(tb, path)
+		assert.NotEmpty(t, r.Need(tb, "sh", "x"))
+		r.Check(tb, "x", "$ a\n")
+	})
+	assert.Empty(t, f.report())
+
+	t.Setenv("CI", "")
+	f = runFake(t, func(tb testing.TB) { LoadReadme(tb, path).Need(tb, "no-such-tool-here", "x") })
+	assert.Empty(t, f.report(), "the block counts as handled")
+	assert.Contains(t, f.skipped, "no-such-tool-here is not installed")
+
+	t.Setenv("CI", "true")
+	f = runFake(t, func(tb testing.TB) { LoadReadme(tb, path).Need(tb, "no-such-tool-here", "x") })
+	assert.Contains(t, f.report(), "no-such-tool-here is needed and CI is set")
+}

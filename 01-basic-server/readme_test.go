@@ -1,0 +1,164 @@
+package basic_test
+
+import (
+	"net"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	basic "example.com/sockets/01-basic-server"
+	"example.com/sockets/01-basic-server/internal/testutil"
+)
+
+// TestREADME runs every command that README.md shows, the way a learner
+// would, and compares what they print with what the README says they print.
+// The servers listen on free ports, not on 5000; the transcripts are
+// rewritten back to 5000 before they are compared.
+func TestREADME(t *testing.T) {
+	readme := testutil.LoadReadme(t, "README.md")
+	readme.CheckGoSnippets(t, ".")
+	server := testutil.Build(t, "./cmd/basic-server")
+	client := testutil.Build(t, "./cmd/basic-client")
+
+	// asShown rewrites a transcript from a server on addr to what the
+	// README shows, with the server on 127.0.0.1:5000.
+	asShown := func(addr string) func(string) string {
+		return func(s string) string {
+			return testutil.MaskPorts(strings.ReplaceAll(s, addr, basic.DefaultAddr), "5000")
+		}
+	}
+	// talkTo returns the rewrites that point the README's commands at
+	// the server on addr instead of 127.0.0.1:5000.
+	talkTo := func(addr string) []string {
+		_, port, _ := net.SplitHostPort(addr)
+		return []string{
+			"go run ./cmd/basic-client", client + " -addr " + addr,
+			"go run ./cmd/basic-server", server + " -addr " + addr,
+			"127.0.0.1 5000", "127.0.0.1 " + port,
+			":5000", ":" + port,
+		}
+	}
+	// run runs the commands of a block in a fresh terminal.
+	run := func(block string, rewrites []string) string {
+		term := testutil.NewTerminal(t, rewrites...)
+		for _, line := range readme.Commands(t, block) {
+			term.Run(line)
+		}
+		return term.Transcript()
+	}
+
+	t.Run("run it", func(t *testing.T) {
+		term1 := testutil.NewTerminal(t, "go run ./cmd/basic-server", server+" -addr 127.0.0.1:0")
+		srv := term1.Start(readme.Command(t, "server"))
+		addr := srv.WaitOutput(`listening on (\S+)`)[1]
+
+		readme.Check(t, "client", run("client", talkTo(addr)), asShown(addr))
+		// Like a person at the terminal, see the line before pressing Ctrl-C.
+		peer := srv.WaitOutput(`connection from (\S+)\n`)[1]
+
+		t.Run("time-wait", func(t *testing.T) {
+			// The server closed first, so its end of the connection
+			// waits in TIME_WAIT once the client's FIN has arrived.
+			ss := readme.Need(t, "ss", "time-wait")
+			// Only this connection: with go test -count, earlier runs
+			// may have left TIME_WAITs on a port of the same number.
+			_, port, _ := net.SplitHostPort(addr)
+			filter := "sport = :" + port + " and dst " + peer
+			testutil.WaitFor(t, "the server's end to reach TIME_WAIT", func() bool {
+				out, err := exec.Command(ss, "-Htn", "state", "time-wait", filter).Output()
+				return err == nil && len(out) > 0
+			})
+			rewrites := append(talkTo(addr), "'sport = :5000'", "'"+filter+"'")
+			readme.Check(t, "time-wait", run("time-wait", rewrites), asShown(addr), testutil.SquashSpaces)
+		})
+
+		term1.Interrupt(srv)
+		assert.Equal(t, 0, srv.Wait())
+		readme.Check(t, "server", term1.Transcript(), asShown(addr))
+	})
+
+	t.Run("tools", func(t *testing.T) {
+		srv := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
+		addr := srv.WaitOutput(`listening on (\S+)`)[1]
+
+		readme.Check(t, "in-use", run("in-use", talkTo(addr)), asShown(addr))
+		t.Run("nc", func(t *testing.T) {
+			readme.Need(t, "nc", "nc")
+			readme.Check(t, "nc", run("nc", talkTo(addr)), asShown(addr))
+		})
+		t.Run("ss", func(t *testing.T) {
+			readme.Need(t, "ss", "ss")
+			readme.Check(t, "ss", run("ss", talkTo(addr)), asShown(addr), testutil.SquashSpaces, ssBacklog)
+		})
+		t.Run("lsof", func(t *testing.T) {
+			readme.Need(t, "lsof", "lsof")
+			readme.Check(t, "lsof", run("lsof", talkTo(addr)), asShown(addr), lsofColumns)
+		})
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		ln := testutil.Listen(t)
+		closed := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed))
+	})
+
+	t.Run("every interface", func(t *testing.T) {
+		term := testutil.NewTerminal(t, "go run ./cmd/basic-server", server, ":5000", ":0")
+		srv := term.Start(readme.Command(t, "all-interfaces"))
+		srv.WaitOutput(`listening on (\S+)`)
+		term.Interrupt(srv)
+		assert.Equal(t, 0, srv.Wait())
+		readme.Check(t, "all-interfaces", term.Transcript(), func(s string) string { return testutil.MaskPorts(s) })
+	})
+
+	t.Run("IPv6", func(t *testing.T) {
+		if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+			readme.Skip(t, "ipv6-server", "no IPv6 loopback here")
+		} else {
+			ln.Close()
+		}
+		term1 := testutil.NewTerminal(t, "go run ./cmd/basic-server", server, "[::1]:5000", "[::1]:0")
+		srv := term1.Start(readme.Command(t, "ipv6-server"))
+		addr := srv.WaitOutput(`listening on (\S+)`)[1]
+		_, port, _ := net.SplitHostPort(addr)
+		transcript := run("ipv6-client", []string{"go run ./cmd/basic-client", client, "[::1]:5000", addr})
+		srv.WaitOutput(`connection from \S+\n`)
+		term1.Interrupt(srv)
+		assert.Equal(t, 0, srv.Wait())
+
+		shown := func(s string) string {
+			return testutil.MaskPorts(strings.ReplaceAll(s, "]:"+port, "]:5000"), "5000")
+		}
+		readme.Check(t, "ipv6-server", term1.Transcript(), shown)
+		readme.Check(t, "ipv6-client", transcript, shown)
+	})
+
+	t.Run("help", func(t *testing.T) {
+		readme.Check(t, "help", run("help", talkTo(basic.DefaultAddr)))
+	})
+}
+
+// ssBacklog hides the Send-Q of a listening socket, which is the accept
+// backlog and depends on the machine (net.core.somaxconn).
+func ssBacklog(s string) string {
+	return regexp.MustCompile(`(?m)^LISTEN 0 \d+ `).ReplaceAllString(s, "LISTEN 0 BACKLOG ")
+}
+
+// lsofColumns keeps lsof's COMMAND, TYPE, NODE and NAME columns and drops the
+// ones that differ from run to run (PID, USER, FD, DEVICE, SIZE/OFF).
+func lsofColumns(s string) string {
+	var out []string
+	for line := range strings.Lines(s) {
+		f := strings.Fields(line)
+		if len(f) >= 9 && !strings.HasPrefix(line, "$") {
+			f = append([]string{f[0], f[4], f[7]}, f[8:]...)
+		}
+		out = append(out, strings.Join(f, " "))
+	}
+	return strings.Join(out, "\n")
+}
