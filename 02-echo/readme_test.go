@@ -1,0 +1,86 @@
+package echo_test
+
+import (
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	echo "example.com/sockets/02-echo"
+	"example.com/sockets/02-echo/internal/testutil"
+)
+
+// TestREADME runs every command that README.md shows, the way a learner
+// would, and compares what they print with what the README says they print.
+// The servers listen on free ports, not on 65432; the transcripts are
+// rewritten back to 65432 before they are compared.
+func TestREADME(t *testing.T) {
+	readme := testutil.LoadReadme(t, "README.md")
+	readme.CheckGoSnippets(t, ".")
+	server := testutil.Build(t, "./cmd/echo-server")
+	client := testutil.Build(t, "./cmd/echo-client")
+
+	asShown := func(addr string) func(string) string {
+		return func(s string) string {
+			return testutil.MaskPorts(strings.ReplaceAll(s, addr, echo.DefaultAddr), "65432")
+		}
+	}
+	talkTo := func(addr string) []string {
+		_, port, _ := net.SplitHostPort(addr)
+		return []string{
+			"go run ./cmd/echo-client", client + " -addr " + addr,
+			"go run ./cmd/echo-server", server + " -addr " + addr,
+			"127.0.0.1 65432", "127.0.0.1 " + port,
+		}
+	}
+	run := func(block string, rewrites []string) string {
+		term := testutil.NewTerminal(t, rewrites...)
+		for _, line := range readme.Commands(t, block) {
+			term.Run(line)
+		}
+		return term.Transcript()
+	}
+
+	t.Run("run it", func(t *testing.T) {
+		term1 := testutil.NewTerminal(t, "go run ./cmd/echo-server", server+" -addr 127.0.0.1:0")
+		srv := term1.Start(readme.Command(t, "server"))
+		addr := srv.WaitOutput(`listening on (\S+)`)[1]
+
+		readme.Check(t, "client", run("client", talkTo(addr)), asShown(addr))
+		srv.WaitOutput(`(?s)(echoed \d+ bytes to \S+\n.*){2}`)
+		term1.Interrupt(srv)
+		assert.Equal(t, 0, srv.Wait())
+		readme.Check(t, "server", term1.Transcript(), asShown(addr))
+	})
+
+	t.Run("nc", func(t *testing.T) {
+		readme.Need(t, "nc", "nc", "nc-big", "hold", "waits")
+		srv := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
+		addr := srv.WaitOutput(`listening on (\S+)`)[1]
+		readme.Check(t, "nc", run("nc", talkTo(addr)), asShown(addr))
+		readme.Check(t, "nc-big", run("nc-big", talkTo(addr)), asShown(addr))
+
+		// One client holds the server; the next one waits and times out.
+		hold := testutil.NewTerminal(t, talkTo(addr)...)
+		nc := hold.Start(readme.Command(t, "hold"))
+		srv.WaitOutput(`(?s)(connection from .*){3}`) // nc is the one being served
+		readme.Check(t, "waits", run("waits", talkTo(addr)), asShown(addr))
+		hold.Interrupt(nc)
+		nc.Wait()
+		readme.Check(t, "hold", hold.Transcript(), asShown(addr))
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		ln := testutil.Listen(t)
+		closed := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed))
+	})
+
+	t.Run("help", func(t *testing.T) {
+		readme.Check(t, "help", run("help", talkTo(echo.DefaultAddr)))
+	})
+}
