@@ -278,13 +278,14 @@ func NewTerminal(t testing.TB, oldnew ...string) *Terminal {
 
 // Start types line and leaves the command running, as with a server in its
 // own terminal. Process.WaitOutput then matches the whole transcript. When
-// line is a `go run` command that exits with a non-zero code, the transcript
-// ends with "exit status N", as go run prints it.
+// line is a `go run` command, or a pipeline that ends with one, and exits
+// with a non-zero code, the transcript ends with "exit status N", as go run
+// prints it.
 func (term *Terminal) Start(line string) *Process {
 	term.t.Helper()
 	fmt.Fprintf(&term.out, "$ %s\n", line)
 	var exited func(*os.ProcessState)
-	if strings.HasPrefix(line, "go run ") {
+	if endsWithGoRun(line) {
 		// go run reports a program's failure on its own last line.
 		exited = func(ps *os.ProcessState) {
 			if code := ps.ExitCode(); code > 0 {
@@ -295,6 +296,13 @@ func (term *Terminal) Start(line string) *Process {
 	p := startCombined(term.t, exec.Command(shell(), "-c", term.rewrite.Replace(line)), &term.out, exited)
 	p.name = strconv.Quote(line)
 	return p
+}
+
+// endsWithGoRun reports whether the last command of line's pipeline is
+// go run: the shell's exit code is then go run's.
+func endsWithGoRun(line string) bool {
+	last := line[strings.LastIndex(line, "|")+1:]
+	return strings.HasPrefix(strings.TrimSpace(last), "go run ")
 }
 
 // Run types line, waits (at most Timeout) for the command to finish and

@@ -129,6 +129,7 @@ func TestTerminal(t *testing.T) {
 
 	assert.Equal(t, 1, term.Run("./helper echo hi"))
 	assert.Equal(t, 2, term.Run("go run ./helper echo hi there"))
+	assert.Equal(t, 1, term.Run("echo | go run ./helper echo piped"))
 	p := term.Start("go run ./helper wait-for-interrupt")
 	p.WaitOutput("ready\n")
 	term.Interrupt(p)
@@ -142,6 +143,10 @@ func TestTerminal(t *testing.T) {
 		"hi there",
 		"to stderr",
 		"exit status 2",
+		"$ echo | go run ./helper echo piped",
+		"piped",
+		"to stderr",
+		"exit status 1",
 		"$ go run ./helper wait-for-interrupt",
 		"ready",
 		"^C",
