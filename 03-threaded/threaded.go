@@ -49,11 +49,11 @@ const DefaultTimeout = 5 * time.Minute
 // ErrServerClosed is returned by Serve after Close or Shutdown.
 var ErrServerClosed = errors.New("threaded: server closed")
 
-// ErrLineTooLong is the reason a client that sends a line longer than the
-// limit is disconnected.
-var ErrLineTooLong = errors.New("line too long")
-
-var errShuttingDown = errors.New("server shutting down")
+// Why a client was disconnected, other than an error from the network.
+var (
+	errLineTooLong  = errors.New("line too long")
+	errShuttingDown = errors.New("server shutting down")
+)
 
 // Server greets every client and answers each line it sends, each client
 // on its own goroutine. The zero value is ready to use.
@@ -124,7 +124,7 @@ func (s *Server) serveConn(conn net.Conn) {
 		return
 	}
 	s.logf("%s: %v; disconnected after %s", peer, err, count(lines))
-	if errors.Is(err, ErrLineTooLong) || errors.Is(err, errShuttingDown) {
+	if errors.Is(err, errLineTooLong) || errors.Is(err, errShuttingDown) {
 		// The client may have sent more than we read; see lingerClose.
 		lingerClose(conn)
 	}
@@ -162,7 +162,7 @@ func (s *Server) talk(conn net.Conn) (int, error) {
 		return n, errShuttingDown
 	case errors.Is(err, bufio.ErrTooLong):
 		s.send(conn, fmt.Sprintf("error: line longer than %d bytes\n", limit))
-		return n, fmt.Errorf("%w: more than %d bytes", ErrLineTooLong, limit)
+		return n, fmt.Errorf("%w: more than %d bytes", errLineTooLong, limit)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return n, fmt.Errorf("no line for %v", s.timeout())
 	}

@@ -1,0 +1,101 @@
+package threaded_test
+
+import (
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	threaded "example.com/sockets/03-threaded"
+	"example.com/sockets/03-threaded/internal/testutil"
+)
+
+// TestREADME runs every command that README.md shows, the way a learner
+// would, and compares what they print with what the README says they print.
+// The servers listen on free ports, not on 8888; the transcripts are
+// rewritten back to 8888 before they are compared.
+func TestREADME(t *testing.T) {
+	readme := testutil.LoadReadme(t, "README.md")
+	readme.CheckGoSnippets(t, ".")
+	server := testutil.Build(t, "./cmd/threaded-server")
+	client := testutil.Build(t, "./cmd/threaded-client")
+
+	asShown := func(addr string) func(string) string {
+		return func(s string) string {
+			return testutil.MaskPorts(strings.ReplaceAll(s, addr, threaded.DefaultAddr), "8888")
+		}
+	}
+	talkTo := func(addr string) []string {
+		_, port, _ := net.SplitHostPort(addr)
+		return []string{
+			"go run ./cmd/threaded-client", client + " -addr " + addr,
+			"go run ./cmd/threaded-server", server + " -addr " + addr,
+			"127.0.0.1 8888", "127.0.0.1 " + port,
+		}
+	}
+	run := func(block string, rewrites []string) string {
+		term := testutil.NewTerminal(t, rewrites...)
+		for _, line := range readme.Commands(t, block) {
+			term.Run(line)
+		}
+		return term.Transcript()
+	}
+	startServer := func(block string) (*testutil.Terminal, *testutil.Process, string) {
+		term := testutil.NewTerminal(t, "go run ./cmd/threaded-server", server+" -addr 127.0.0.1:0")
+		srv := term.Start(readme.Command(t, block))
+		return term, srv, srv.WaitOutput(`listening on (\S+)`)[1]
+	}
+
+	t.Run("run it", func(t *testing.T) {
+		term, srv, addr := startServer("server")
+		readme.Check(t, "client", run("client", talkTo(addr)), asShown(addr))
+		srv.WaitOutput(`(?s)(disconnected after 2 lines\n.*){2}`)
+		term.Interrupt(srv)
+		assert.Equal(t, 0, srv.Wait())
+		readme.Check(t, "server", term.Transcript(), asShown(addr))
+	})
+
+	t.Run("one client does not hold up the others", func(t *testing.T) {
+		readme.Need(t, "nc", "hold", "nc")
+		term, srv, addr := startServer("stop")
+		// In a terminal, nc's input stays open until Ctrl-C; from
+		// /dev/null it would end at once, and nc would quit as soon as
+		// the server hangs up. sleep keeps it open, as a terminal does.
+		_, port, _ := net.SplitHostPort(addr)
+		hold := testutil.NewTerminal(t, "nc 127.0.0.1 8888", "sleep 60 | nc 127.0.0.1 "+port)
+		nc := hold.Start(readme.Command(t, "hold"))
+		nc.WaitOutput("Welcome")
+		srv.WaitOutput("connected with")
+		readme.Check(t, "meanwhile", run("meanwhile", talkTo(addr)), asShown(addr))
+		srv.WaitOutput(`disconnected after 1 line\n`)
+		term.Interrupt(srv)
+		nc.WaitOutput("Goodbye")
+		hold.Interrupt(nc)
+		nc.Wait()
+		assert.Equal(t, 0, srv.Wait())
+		readme.Check(t, "hold", hold.Transcript(), asShown(addr))
+		readme.Check(t, "stop", term.Transcript(), asShown(addr))
+	})
+
+	t.Run("nc and a long line", func(t *testing.T) {
+		readme.Need(t, "nc", "nc")
+		srv := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
+		addr := srv.WaitOutput(`listening on (\S+)`)[1]
+		readme.Check(t, "nc", run("nc", talkTo(addr)), asShown(addr))
+		readme.Check(t, "long", run("long", talkTo(addr)), asShown(addr))
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		ln := testutil.Listen(t)
+		closed := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed))
+	})
+
+	t.Run("help", func(t *testing.T) {
+		readme.Check(t, "help", run("help", talkTo(threaded.DefaultAddr)))
+	})
+}
