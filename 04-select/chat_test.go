@@ -1,0 +1,431 @@
+package chat_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	chat "example.com/sockets/04-select"
+	"example.com/sockets/04-select/internal/testutil"
+)
+
+func TestMain(m *testing.M) { testutil.Main(m) }
+
+// config is what the tests set on either server.
+type config struct {
+	log     *log.Logger
+	maxLine int
+	outbox  int
+	timeout time.Duration
+}
+
+// servers is the table that every protocol test runs against: the same
+// room, run by goroutines and a hub, and by a poll(2) loop.
+var servers = []struct {
+	name string
+	new  func(config) testutil.Server
+}{
+	{"hub", func(c config) testutil.Server {
+		return &chat.Server{Log: c.log, MaxLineLength: c.maxLine, Outbox: c.outbox, Timeout: c.timeout}
+	}},
+	{"poll", func(c config) testutil.Server {
+		return &chat.PollServer{Log: c.log, MaxLineLength: c.maxLine, Outbox: c.outbox, Timeout: c.timeout}
+	}},
+}
+
+// eachServer runs test once for each server, as a subtest named after it.
+// start starts that server with the given config and returns its address.
+func eachServer(t *testing.T, test func(t *testing.T, start func(config) string)) {
+	for _, sv := range servers {
+		t.Run(sv.name, func(t *testing.T) {
+			if sv.name == "poll" && !chat.PollSupported {
+				t.Skip("the poll(2) server is built on unix systems only")
+			}
+			test(t, func(c config) string {
+				return testutil.StartServer(t, sv.new(c), chat.ErrServerClosed).Addr
+			})
+		})
+	}
+}
+
+// member is a test's client in the room.
+type member struct {
+	t    testing.TB
+	conn *net.TCPConn
+	r    *bufio.Reader
+	addr string // as the room names it
+}
+
+func dial(t testing.TB, addr string) *member {
+	t.Helper()
+	c := testutil.Dial(t, addr)
+	return &member{t: t, conn: c, r: bufio.NewReader(c), addr: c.LocalAddr().String()}
+}
+
+// join connects a new member and makes sure the room knows it: it says
+// hello, gets its OK, and every member already in room hears it. Joining
+// is not announced, so without this a test could not know when a new
+// member starts to get the room's messages.
+func join(t testing.TB, addr string, room ...*member) *member {
+	t.Helper()
+	m := dial(t, addr)
+	m.say("hi")
+	for _, other := range room {
+		other.expect(m.said("hi"))
+	}
+	return m
+}
+
+// say sends line and reads the sender's OK.
+func (m *member) say(line string) {
+	m.t.Helper()
+	m.send(line + "\n")
+	m.expect("OK ... " + line)
+}
+
+func (m *member) send(s string) {
+	m.t.Helper()
+	_, err := io.WriteString(m.conn, s)
+	require.NoError(m.t, err)
+}
+
+// said is line as the others hear it from m.
+func (m *member) said(line string) string { return "<" + m.addr + "> " + line }
+
+// offline is what the others hear when m leaves.
+func (m *member) offline() string { return "Client " + m.addr + " is offline" }
+
+func (m *member) readLine() string {
+	m.t.Helper()
+	line, err := m.r.ReadString('\n')
+	require.NoError(m.t, err, "%s: read a line; got %q so far", m.addr, line)
+	return strings.TrimSuffix(line, "\n")
+}
+
+func (m *member) expect(lines ...string) {
+	m.t.Helper()
+	for _, want := range lines {
+		require.Equal(m.t, want, m.readLine(), "what %s hears", m.addr)
+	}
+}
+
+// readToEOF reads what is left and fails unless the connection ends with a
+// normal EOF.
+func (m *member) readToEOF() string {
+	m.t.Helper()
+	rest, err := io.ReadAll(m.r)
+	require.NoError(m.t, err, "%s: read to EOF; got %q", m.addr, rest)
+	return string(rest)
+}
+
+func TestRoom(t *testing.T) {
+	eachServer(t, func(t *testing.T, start func(config) string) {
+		addr := start(config{})
+		a := join(t, addr)
+		b := join(t, addr, a)
+		c := join(t, addr, a, b)
+
+		a.say("hi all")
+		b.expect(a.said("hi all"))
+		c.expect(a.said("hi all"))
+
+		// Telnet's \r\n, an empty line, UTF-8, and two lines in one write.
+		b.send("héllo 🐶\r\n\nx\ny\n")
+		b.expect("OK ... héllo 🐶", "OK ... ", "OK ... x", "OK ... y")
+		for _, m := range []*member{a, c} {
+			m.expect(b.said("héllo 🐶"), b.said(""), b.said("x"), b.said("y"))
+		}
+
+		// A line that arrives a byte at a time is still one line.
+		_, err := io.WriteString(testutil.ChunkWrites(c.conn, 1), "slowly\n")
+		require.NoError(t, err)
+		c.expect("OK ... slowly")
+		a.expect(c.said("slowly"))
+		b.expect(c.said("slowly"))
+	})
+}
+
+func TestLeaving(t *testing.T) {
+	tests := []struct {
+		name    string
+		leave   func(m *member)
+		hear    []string // what the others hear from the leaver, before it is offline
+		wantLog string   // the server's log line, after "client ADDR is offline"
+	}{
+		{
+			name:    "hangs up",
+			leave:   func(m *member) { require.NoError(m.t, m.conn.CloseWrite()); assert.Empty(m.t, m.readToEOF()) },
+			wantLog: "\n",
+		},
+		{
+			name: "last line without newline",
+			leave: func(m *member) {
+				m.send("bye")
+				require.NoError(m.t, m.conn.CloseWrite())
+				assert.Equal(m.t, "OK ... bye\n", m.readToEOF())
+			},
+			hear:    []string{"bye"},
+			wantLog: "\n",
+		},
+		{
+			name: "resets the connection",
+			leave: func(m *member) {
+				require.NoError(m.t, m.conn.SetLinger(0)) // Close sends RST, not FIN
+				require.NoError(m.t, m.conn.Close())
+			},
+			wantLog: ": read: ", // then the system's words for ECONNRESET
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eachServer(t, func(t *testing.T, start func(config) string) {
+				var logs testutil.Buffer
+				addr := start(config{log: log.New(&logs, "", 0)})
+				a := join(t, addr)
+				b := join(t, addr, a)
+				leaver := join(t, addr, a, b)
+
+				tt.leave(leaver)
+				for _, m := range []*member{a, b} {
+					for _, line := range tt.hear {
+						m.expect(leaver.said(line))
+					}
+					m.expect(leaver.offline())
+				}
+				assert.Contains(t, logs.String(), "client "+leaver.addr+" is offline"+tt.wantLog)
+
+				// The room carries on.
+				a.say("still here")
+				b.expect(a.said("still here"))
+			})
+		})
+	}
+}
+
+func TestLineLimit(t *testing.T) {
+	const limit = 16 // counting the newline
+	tests := []struct {
+		name    string
+		line    string
+		tooLong bool
+	}{
+		{"15 bytes and \\n", strings.Repeat("x", 15) + "\n", false},
+		{"16 bytes and \\n", strings.Repeat("x", 16) + "\n", true},
+		{"14 bytes and \\r\\n", strings.Repeat("x", 14) + "\r\n", false},
+		{"15 bytes and \\r\\n", strings.Repeat("x", 15) + "\r\n", true},
+		{"100 KiB", strings.Repeat("x", 100<<10) + "\n", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eachServer(t, func(t *testing.T, start func(config) string) {
+				var logs testutil.Buffer
+				addr := start(config{log: log.New(&logs, "", 0), maxLine: limit})
+				a := join(t, addr)
+				b := join(t, addr, a)
+				m := join(t, addr, a, b)
+
+				// Written on its own goroutine: once the server has
+				// given up on the line, nobody may read the rest of it.
+				written := make(chan error, 1)
+				go func() {
+					_, err := io.WriteString(m.conn, tt.line)
+					written <- err
+				}()
+				if !tt.tooLong {
+					line := strings.TrimRight(tt.line, "\r\n")
+					m.expect("OK ... " + line)
+					a.expect(m.said(line))
+					b.expect(m.said(line))
+					assert.NoError(t, testutil.Receive(t, written, "the write"))
+					return
+				}
+				// One clear line, then a clean EOF, not a reset.
+				assert.Equal(t, "error: line longer than 16 bytes\n", m.readToEOF())
+				assert.NoError(t, testutil.Receive(t, written, "the write"))
+				a.expect(m.offline())
+				b.expect(m.offline())
+				assert.Contains(t, logs.String(), "client "+m.addr+" is offline: line longer than 16 bytes\n")
+
+				a.say("still here")
+				b.expect(a.said("still here"))
+			})
+		})
+	}
+}
+
+// A member that never reads fills its buffers and then its outbox, and is
+// dropped; the others never notice more than its departure.
+func TestSlowReaderIsDropped(t *testing.T) {
+	eachServer(t, func(t *testing.T, start func(config) string) {
+		var logs testutil.Buffer
+		addr := start(config{log: log.New(&logs, "", 0), outbox: 4})
+		a := join(t, addr)
+		b := join(t, addr, a)
+		slow := join(t, addr, a, b)
+		// From here on, slow reads nothing. A small receive buffer
+		// makes the kernel give up on it sooner.
+		require.NoError(t, slow.conn.SetReadBuffer(4096))
+
+		line := strings.Repeat("z", 1000)
+		dropped := false
+		// expect reads the line wanted, noting the notice that slow is
+		// offline if it comes first.
+		expect := func(m *member, want string) {
+			t.Helper()
+			got := m.readLine()
+			if got == slow.offline() {
+				dropped = true
+				got = m.readLine()
+			}
+			require.Equal(t, want, got)
+		}
+		// At most 100 MB of chat; the kernel buffers hold a few MB.
+		for i := 0; !dropped && i < 100_000; i++ {
+			msg := fmt.Sprintf("%d %s", i, line)
+			a.send(msg + "\n")
+			expect(a, "OK ... "+msg)
+			expect(b, a.said(msg))
+		}
+		require.True(t, dropped, "the slow member was never dropped")
+		assert.Contains(t, logs.String(), "client "+slow.addr+" is offline: not reading (outbox full)\n")
+
+		b.say("still chatting")
+		expect(a, b.said("still chatting"))
+	})
+}
+
+func TestCloseEndsEverything(t *testing.T) {
+	for _, sv := range servers {
+		t.Run(sv.name, func(t *testing.T) {
+			if sv.name == "poll" && !chat.PollSupported {
+				t.Skip("the poll(2) server is built on unix systems only")
+			}
+			testutil.CheckLeaks(t)
+			srv := sv.new(config{})
+			r := testutil.StartServer(t, srv, chat.ErrServerClosed)
+			a := join(t, r.Addr)
+			b := join(t, r.Addr, a)
+			b.send("half a li")
+
+			closed := make(chan error, 1)
+			go func() { closed <- srv.Close() }()
+			assert.NoError(t, testutil.Receive(t, closed, "Close to return"))
+			assert.ErrorIs(t, r.Wait(t), chat.ErrServerClosed)
+			for _, m := range []*member{a, b} {
+				rest, err := io.ReadAll(m.r)
+				assert.Empty(t, rest)
+				// EOF, or a reset where the server had unread input.
+				if err != nil {
+					assert.ErrorContains(t, err, "connection reset by peer")
+				}
+			}
+			assert.NoError(t, srv.Close(), "a second Close")
+			assert.ErrorIs(t, srv.Serve(testutil.Listen(t)), chat.ErrServerClosed, "Serve after Close")
+		})
+	}
+}
+
+// Twenty members all talk at once. Each hears its own OKs in the order it
+// spoke, and every other member's lines in the order they were said.
+func TestEverybodyTalksAtOnce(t *testing.T) {
+	const members, lines = 20, 10
+	eachServer(t, func(t *testing.T, start func(config) string) {
+		// Room in every outbox for the whole burst: a member may be
+		// sent every line before it gets to read one, and with the
+		// default outbox it would be dropped as too slow.
+		addr := start(config{outbox: members * lines})
+		var room []*member
+		for range members {
+			room = append(room, join(t, addr, room...))
+		}
+		var wg sync.WaitGroup
+		for i, m := range room {
+			wg.Go(func() {
+				for j := range lines {
+					if _, err := fmt.Fprintf(m.conn, "%d\n", j); err != nil {
+						t.Errorf("member %d: %v", i, err)
+						return
+					}
+				}
+			})
+			wg.Go(func() {
+				// next[from] is the line next expected from that member.
+				next := make(map[string]int)
+				for range members * lines {
+					line, err := m.r.ReadString('\n')
+					if err != nil {
+						t.Errorf("member %d: %v", i, err)
+						return
+					}
+					from := m.addr
+					var n int
+					if _, err := fmt.Sscanf(line, "OK ... %d\n", &n); err != nil {
+						if _, err := fmt.Sscanf(line, "<%s %d\n", &from, &n); err != nil {
+							t.Errorf("member %d heard %q", i, line)
+							return
+						}
+					}
+					if n != next[from] {
+						t.Errorf("member %d heard line %d from %s, want line %d", i, n, from, next[from])
+					}
+					next[from] = n + 1
+				}
+			})
+		}
+		wg.Wait()
+	})
+}
+
+// A member that stops reading while the room is quiet never fills its
+// outbox; the write timeout drops it instead.
+func TestWriteTimeout(t *testing.T) {
+	eachServer(t, func(t *testing.T, start func(config) string) {
+		var logs testutil.Buffer
+		addr := start(config{log: log.New(&logs, "", 0), outbox: 1 << 20, timeout: 300 * time.Millisecond})
+		a := join(t, addr)
+		slow := join(t, addr, a)
+		require.NoError(t, slow.conn.SetReadBuffer(4096))
+
+		// a talks until the room's messages to slow no longer fit in
+		// the kernel's buffers, then waits: slow is dropped once it has
+		// taken nothing for 300ms.
+		msg := strings.Repeat("m", 4000)
+		dropped := false
+		for i := 0; !dropped && i < 2000; i++ { // at most 8 MB
+			a.send(msg + "\n")
+			got := a.readLine()
+			if got == slow.offline() {
+				dropped = true
+				got = a.readLine()
+			}
+			require.Equal(t, "OK ... "+msg, got)
+		}
+		if !dropped {
+			a.expect(slow.offline())
+		}
+		assert.Regexp(t, "client "+slow.addr+` is offline: write: .*i/o timeout\n`, logs.String())
+	})
+}
+
+func TestIPv6Loopback(t *testing.T) {
+	for _, sv := range servers {
+		t.Run(sv.name, func(t *testing.T) {
+			if sv.name == "poll" && !chat.PollSupported {
+				t.Skip("the poll(2) server is built on unix systems only")
+			}
+			r := testutil.StartServerOn(t, testutil.ListenIPv6(t), sv.new(config{}), chat.ErrServerClosed)
+			a := join(t, r.Addr)
+			b := join(t, r.Addr, a) // a hears "<[::1]:PORT> hi"
+			assert.True(t, strings.HasPrefix(b.addr, "[::1]:"), b.addr)
+		})
+	}
+}

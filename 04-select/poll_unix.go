@@ -1,0 +1,601 @@
+//go:build unix
+
+package chat
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log"
+	"math"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// PollSupported reports whether PollServer works on this system.
+const PollSupported = true
+
+// PollServer is the chat room as the tutorial's select() server runs it: one
+// loop, on one goroutine, that asks the kernel which sockets are ready and
+// then does only what will not block. It calls poll(2), select's successor,
+// on raw non-blocking file descriptors. Go's runtime does the same for every
+// net.Conn, with epoll or kqueue: that is how a conn.Read that seems to
+// block parks only its goroutine. Here the machinery is in plain sight.
+//
+// The zero value is ready to use. Serve may be called only once.
+type PollServer struct {
+	Log           *log.Logger   // nil: no logging
+	MaxLineLength int           // 0: DefaultMaxLineLength; longest line counting its "\n"
+	Outbox        int           // 0: DefaultOutbox; messages queued for one client before it is dropped
+	Timeout       time.Duration // 0: DefaultTimeout; a client with queued output that accepts no byte for this long is dropped
+
+	mu      sync.Mutex
+	served  bool          // Serve was called
+	closed  bool          // Close was called
+	running bool          // the loop runs, and wakeW is open
+	wakeW   int           // the write end of the self-pipe; see Close
+	done    chan struct{} // closed once Serve has closed every descriptor
+}
+
+// Serve runs the room on ln, which must be a *net.TCPListener, on the
+// calling goroutine; it starts no other. It returns ErrServerClosed after
+// Close, or the error that stopped the loop. Before it returns, Serve closes
+// ln and every connection. A second call returns an error.
+func (s *PollServer) Serve(ln net.Listener) error {
+	tl, ok := ln.(*net.TCPListener)
+	if !ok {
+		ln.Close()
+		return fmt.Errorf("chat: the poll server needs a *net.TCPListener, not %T", ln)
+	}
+	wakeR, err := s.start()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	l := &pollLoop{
+		s:       s,
+		wakeR:   wakeR,
+		maxLine: orDefault(s.MaxLineLength, DefaultMaxLineLength),
+		outbox:  orDefault(s.Outbox, DefaultOutbox),
+		timeout: orDefault(s.Timeout, DefaultTimeout),
+		clients: make(map[int]*pollClient),
+		buf:     make([]byte, 4<<10),
+	}
+	defer func() {
+		l.closeAll()
+		ln.Close()
+		s.stop(wakeR) // lets Close return
+	}()
+
+	// File returns a duplicate of the listener's descriptor, for us to
+	// poll; we never call ln.Accept. Fd puts it in blocking mode: undo
+	// that. (Both descriptors share that flag; ln only gets closed.)
+	if l.lnFile, err = tl.File(); err != nil {
+		return fmt.Errorf("chat: %w", err)
+	}
+	l.lnFd = int(l.lnFile.Fd())
+	if err := unix.SetNonblock(l.lnFd, true); err != nil {
+		return fmt.Errorf("chat: %w", err)
+	}
+	s.logf("listening on %s", ln.Addr())
+	return l.run()
+}
+
+// Close stops Serve and returns once Serve has closed every descriptor.
+// Clients are cut off at once. Close may be called more than once, from any
+// goroutine.
+func (s *PollServer) Close() error {
+	s.mu.Lock()
+	if !s.closed && s.running {
+		// The loop sleeps in poll, which only a descriptor can wake. So
+		// it polls the read end of a pipe too, and one byte written to
+		// the other end makes it readable: the "self-pipe trick".
+		unix.Write(s.wakeW, []byte{0})
+	}
+	s.closed = true
+	done := s.done
+	s.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+	return nil
+}
+
+// start makes the self-pipe and returns its read end.
+func (s *PollServer) start() (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return -1, ErrServerClosed
+	}
+	if s.served {
+		return -1, errors.New("chat: PollServer.Serve called twice")
+	}
+	s.served = true
+	var p [2]int
+	syscall.ForkLock.RLock() // see accept
+	err := unix.Pipe(p[:])
+	if err == nil {
+		unix.CloseOnExec(p[0])
+		unix.CloseOnExec(p[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return -1, fmt.Errorf("chat: pipe: %w", err)
+	}
+	unix.SetNonblock(p[0], true)
+	unix.SetNonblock(p[1], true)
+	s.wakeW, s.running, s.done = p[1], true, make(chan struct{})
+	return p[0], nil
+}
+
+// stop closes the self-pipe, under s.mu so that Close cannot write to it
+// once it is closed (its number may already belong to another file).
+func (s *PollServer) stop(wakeR int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unix.Close(wakeR)
+	unix.Close(s.wakeW)
+	s.running = false
+	close(s.done)
+}
+
+func (s *PollServer) logf(format string, args ...any) {
+	if s.Log != nil {
+		s.Log.Printf(format, args...)
+	}
+}
+
+// How a client that leaves without error ends: see leave.
+const (
+	pollLingerTime  = time.Second
+	pollLingerBytes = 1 << 20
+)
+
+// What a client is doing.
+const (
+	pollInRoom  = iota
+	pollLeaving // out of the room, its last messages on their way
+	pollClosed
+)
+
+// pollClient is one connection. A goroutine would keep this state in local
+// variables; the loop serves every client in turn, so it lives here.
+type pollClient struct {
+	fd    int
+	addr  string // as net.Conn's RemoteAddr().String() would say it
+	state int
+	eof   bool     // the client has closed its side
+	in    []byte   // received, and not a whole line yet
+	out   [][]byte // messages not fully written: out[0][:off] is
+	off   int
+	// lastProgress is when out became non-empty or a byte of it was
+	// written. lingerUntil is when a leaving client gets closed anyway.
+	lastProgress time.Time
+	lingerUntil  time.Time
+	discarded    int // bytes read and thrown away while leaving
+}
+
+// pollLoop is the state of one Serve.
+type pollLoop struct {
+	s       *PollServer
+	maxLine int
+	outbox  int
+	timeout time.Duration
+
+	wakeR   int      // the read end of the self-pipe
+	lnFile  *os.File // owns lnFd, our duplicate of the listener
+	lnFd    int
+	clients map[int]*pollClient // by descriptor
+	now     time.Time           // when poll last returned
+	paused  time.Time           // accept nothing before this (EMFILE)
+	buf     []byte              // for every read
+
+	fds    []unix.PollFd // what poll watches: wakeR, lnFd, then clients
+	polled []*pollClient // polled[i] is the client of fds[i+2]
+}
+
+// run is the event loop. Where Python calls select.select(inputs, outputs,
+// [], timeout), it lists every descriptor with the events it waits for,
+// POLLIN (readable) or POLLOUT (writable), and poll says which happened.
+// Every socket is non-blocking: a read or write that would have to wait
+// fails with EAGAIN (also called EWOULDBLOCK) instead, so no client can
+// stall the loop, and through it everybody else.
+func (l *pollLoop) run() error {
+	for {
+		l.fds, l.polled = l.fds[:0], l.polled[:0]
+		l.fds = append(l.fds, unix.PollFd{Fd: int32(l.wakeR), Events: unix.POLLIN})
+		lnFd := int32(l.lnFd)
+		if l.now.Before(l.paused) {
+			lnFd = -1 // poll skips a negative descriptor
+		}
+		l.fds = append(l.fds, unix.PollFd{Fd: lnFd, Events: unix.POLLIN})
+		for _, c := range l.clients {
+			// Ask for POLLOUT only when there is something to write:
+			// an idle socket is always writable, and poll would
+			// return at once, over and over.
+			p := unix.PollFd{Fd: int32(c.fd), Events: unix.POLLIN}
+			if len(c.out) > 0 {
+				p.Events = unix.POLLOUT
+				if c.state == pollInRoom {
+					p.Events |= unix.POLLIN
+				}
+			}
+			l.fds = append(l.fds, p)
+			l.polled = append(l.polled, c)
+		}
+
+		_, err := unix.Poll(l.fds, l.pollTimeout())
+		if err == unix.EINTR {
+			continue // a signal interrupted the wait: wait again
+		}
+		if err != nil {
+			return fmt.Errorf("poll: %w", err)
+		}
+		l.now = time.Now()
+		if l.fds[0].Revents != 0 {
+			return ErrServerClosed // Close wrote to the self-pipe
+		}
+		for i, c := range l.polled {
+			l.handle(c, l.fds[i+2])
+		}
+		if l.fds[1].Revents != 0 {
+			if err := l.accept(); err != nil {
+				return err
+			}
+		}
+		l.checkDeadlines()
+	}
+}
+
+// pollTimeout is how long poll may wait, in milliseconds: until the
+// nearest deadline, or for ever (-1) if there is none.
+func (l *pollLoop) pollTimeout() int {
+	var next time.Time
+	if l.now.Before(l.paused) {
+		next = l.paused
+	}
+	for _, c := range l.clients {
+		t := c.lingerUntil
+		if len(c.out) > 0 {
+			t = c.lastProgress.Add(l.timeout)
+		}
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	if next.IsZero() {
+		return -1
+	}
+	// Round up: waking a little before the deadline would find nothing
+	// due, and poll again and again with timeout 0 until it is.
+	ms := (time.Until(next) + time.Millisecond - 1) / time.Millisecond
+	return int(min(max(ms, 0), math.MaxInt32))
+}
+
+// handle does what poll says c is ready for: read first, then write, as the
+// tutorial's loop does. POLLHUP (hung up) and POLLERR come unasked; the
+// read or write that follows returns the EOF or the error.
+func (l *pollLoop) handle(c *pollClient, p unix.PollFd) {
+	if c.state == pollClosed {
+		return // dropped earlier in this round
+	}
+	if p.Revents&unix.POLLNVAL != 0 {
+		// c.fd is not open: a bug, but no reason to panic. Do not
+		// close it: its number may belong to another file by now.
+		delete(l.clients, c.fd)
+		c.fd = -1
+		l.drop(c, errors.New("invalid descriptor"))
+		return
+	}
+	readable := p.Revents&(unix.POLLIN|unix.POLLHUP|unix.POLLERR) != 0
+	writable := p.Revents&(unix.POLLOUT|unix.POLLHUP|unix.POLLERR) != 0
+	switch {
+	case readable && c.state == pollInRoom:
+		l.readFrom(c)
+	case readable && len(c.out) == 0: // leaving, waiting for its EOF
+		l.discard(c)
+	}
+	if writable && len(c.out) > 0 && c.state != pollClosed {
+		l.writeTo(c)
+	}
+}
+
+// accept takes every connection waiting in the listener's backlog.
+func (l *pollLoop) accept() error {
+	for {
+		// A fork (os/exec) between accept and CloseOnExec would leak
+		// the socket into the child; Go forks holding ForkLock. Linux
+		// has accept4 to do both at once, but macOS does not.
+		syscall.ForkLock.RLock()
+		fd, sa, err := unix.Accept(l.lnFd)
+		if err == nil {
+			unix.CloseOnExec(fd)
+		}
+		syscall.ForkLock.RUnlock()
+		switch err {
+		case nil:
+		case unix.EAGAIN:
+			return nil // the backlog is empty
+		case unix.EINTR:
+			continue
+		case unix.ECONNABORTED: // the client gave up while waiting
+			l.s.logf("accept: %v", err)
+			continue
+		case unix.EMFILE, unix.ENFILE:
+			// Out of descriptors. The connection stays in the backlog
+			// and the listener stays readable: polling it now would
+			// spin at 100% CPU. Leave it out until a client's
+			// descriptor is closed, or for a second.
+			l.s.logf("accept: %v", err)
+			l.paused = l.now.Add(time.Second)
+			return nil
+		default:
+			return fmt.Errorf("accept: %w", err)
+		}
+		if err := unix.SetNonblock(fd, true); err != nil {
+			unix.Close(fd)
+			l.s.logf("accept: %v", err)
+			continue
+		}
+		// Send each write at once, as net does for a TCPConn: with
+		// Nagle's algorithm a small write waits for the ACK of the one
+		// before, which the client may delay by up to 40 ms.
+		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		c := &pollClient{fd: fd, addr: sockaddrString(sa)}
+		l.clients[fd] = c
+		l.s.logf("client %s connected", c.addr)
+	}
+}
+
+// readFrom reads what c has sent and handles every whole line in it. It
+// reads until EAGAIN, but at most 16 times: poll will report a client that
+// sends faster than that again, after the others had their turn.
+func (l *pollLoop) readFrom(c *pollClient) {
+	for range 16 {
+		n, err := unix.Read(c.fd, l.buf)
+		switch {
+		case err == unix.EAGAIN:
+			return // nothing more for now
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			l.drop(c, fmt.Errorf("read: %w", err))
+			return
+		case n == 0: // EOF: the client has closed its side
+			if len(c.in) > 0 { // a last line without "\n" counts
+				l.said(c, trimLine(c.in))
+			}
+			c.eof = true
+			l.leave(c, nil)
+			return
+		}
+		c.in = append(c.in, l.buf[:n]...)
+		l.lines(c)
+		if c.state != pollInRoom {
+			return
+		}
+	}
+}
+
+// lines handles every whole line in c.in and keeps the rest. A line and its
+// "\n" must fit in maxLine bytes, as with a bufio.Scanner whose Buffer is
+// maxLine: c is kicked out for a longer one.
+func (l *pollLoop) lines(c *pollClient) {
+	rest := c.in
+	for {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			break
+		}
+		if i+1 > l.maxLine {
+			l.kick(c)
+			return
+		}
+		l.said(c, trimLine(rest[:i]))
+		if c.state != pollInRoom {
+			return // said dropped c: its outbox was full
+		}
+		rest = rest[i+1:]
+	}
+	if len(rest) >= l.maxLine {
+		l.kick(c)
+		return
+	}
+	c.in = append(c.in[:0], rest...) // the partial line moves to the front
+}
+
+// said tells the room that c said line: OK to c, the line to the others.
+func (l *pollLoop) said(c *pollClient, line []byte) {
+	l.queue(c, okLine(line))
+	if c.state == pollInRoom {
+		l.broadcast(c, saidLine(c.addr, line))
+	}
+}
+
+// broadcast queues msg for everybody in the room but from.
+func (l *pollLoop) broadcast(from *pollClient, msg []byte) {
+	for _, c := range l.clients {
+		if c != from {
+			l.queue(c, msg)
+		}
+	}
+}
+
+// queue adds msg to c's outbox, for the loop to write once c is writable.
+// A client whose outbox is full is not reading, and the room does not keep
+// messages for it without limit: it is dropped.
+func (l *pollLoop) queue(c *pollClient, msg []byte) {
+	if c.state != pollInRoom {
+		return
+	}
+	if len(c.out) >= l.outbox {
+		l.drop(c, errors.New("not reading (outbox full)"))
+		return
+	}
+	if len(c.out) == 0 {
+		c.lastProgress = l.now // the Timeout starts now
+	}
+	c.out = append(c.out, msg)
+}
+
+// writeTo writes as much of c's outbox as the kernel takes right now.
+func (l *pollLoop) writeTo(c *pollClient) {
+	for len(c.out) > 0 {
+		n, err := unix.Write(c.fd, c.out[0][c.off:])
+		if n > 0 {
+			c.off += n
+			c.lastProgress = l.now
+		}
+		switch {
+		case err == unix.EAGAIN:
+			return // the send buffer is full; wait for POLLOUT
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			l.drop(c, fmt.Errorf("write: %w", err))
+			return
+		}
+		if c.off == len(c.out[0]) { // else only part was taken: write the rest next
+			c.out[0] = nil
+			c.out, c.off = c.out[1:], 0
+		}
+	}
+	if c.state == pollLeaving {
+		l.hangUp(c)
+	}
+}
+
+// kick puts c out of the room for a line that is too long.
+func (l *pollLoop) kick(c *pollClient) {
+	if len(c.out) == 0 {
+		c.lastProgress = l.now
+	}
+	c.out = append(c.out, tooLongLine(l.maxLine)) // even if the outbox is full
+	l.leave(c, fmt.Errorf("line longer than %d bytes", l.maxLine))
+}
+
+// leave takes c out of the room, tells the others, and lets c go
+// gracefully: what is queued for it is still sent, then hangUp ends it.
+func (l *pollLoop) leave(c *pollClient, reason error) {
+	if c.state != pollInRoom {
+		return
+	}
+	c.state, c.in = pollLeaving, nil
+	l.announce(c, reason)
+	if len(c.out) == 0 {
+		l.hangUp(c)
+	}
+}
+
+// hangUp ends a leaving client once its output is sent. If it has not
+// closed its side yet, it may still be sending, and closing a socket with
+// unread input makes the kernel send a reset (RST), which can destroy what
+// the client has not read yet. So send FIN with shutdown, then read and
+// throw away what still comes until EOF, for at most pollLingerTime or
+// pollLingerBytes.
+func (l *pollLoop) hangUp(c *pollClient) {
+	if c.eof || unix.Shutdown(c.fd, unix.SHUT_WR) != nil {
+		l.close(c)
+		return
+	}
+	c.lingerUntil = l.now.Add(pollLingerTime)
+}
+
+// discard reads and throws away what a leaving client still sends.
+func (l *pollLoop) discard(c *pollClient) {
+	for range 16 {
+		n, err := unix.Read(c.fd, l.buf)
+		if err == unix.EAGAIN || err == unix.EINTR {
+			return // poll will say when there is more
+		}
+		if err != nil || n == 0 || c.discarded+n >= pollLingerBytes {
+			l.close(c) // an error, EOF, or enough
+			return
+		}
+		c.discarded += n
+	}
+}
+
+// drop closes c at once, and if it was in the room, tells the others.
+func (l *pollLoop) drop(c *pollClient, reason error) {
+	wasInRoom := c.state == pollInRoom
+	l.close(c)
+	if wasInRoom {
+		l.announce(c, reason)
+	}
+}
+
+// announce logs that c left for reason (nil: it hung up), and tells the
+// room. That may overflow another client's outbox and drop it in turn,
+// which ends: each client leaves only once.
+func (l *pollLoop) announce(c *pollClient, reason error) {
+	if reason == nil {
+		l.s.logf("client %s is offline", c.addr)
+	} else {
+		l.s.logf("client %s is offline: %v", c.addr, reason)
+	}
+	l.broadcast(c, offlineLine(c.addr))
+}
+
+// close closes c's descriptor and forgets c.
+func (l *pollLoop) close(c *pollClient) {
+	if c.state == pollClosed {
+		return
+	}
+	unix.Close(c.fd)
+	delete(l.clients, c.fd)
+	c.state, c.in, c.out = pollClosed, nil, nil
+	l.paused = time.Time{} // a descriptor is free: accept again
+}
+
+// checkDeadlines drops the clients that took no byte for Timeout, and
+// closes the leaving ones whose time is up.
+func (l *pollLoop) checkDeadlines() {
+	for _, c := range l.clients {
+		switch {
+		case len(c.out) > 0 && !l.now.Before(c.lastProgress.Add(l.timeout)):
+			l.drop(c, fmt.Errorf("write: %w", os.ErrDeadlineExceeded))
+		case len(c.out) == 0 && c.state == pollLeaving && !l.now.Before(c.lingerUntil):
+			l.close(c)
+		}
+	}
+}
+
+// closeAll closes every descriptor of the loop but the self-pipe's.
+func (l *pollLoop) closeAll() {
+	for _, c := range l.clients {
+		l.close(c)
+	}
+	if l.lnFile != nil {
+		l.lnFile.Close()
+	}
+}
+
+// sockaddrString formats sa as net formats a TCPAddr: "127.0.0.1:55221",
+// "[::1]:55221". Like net, it shows an IPv4-mapped IPv6 address (an IPv4
+// client of a dual-stack listener) as plain IPv4, and a zone by name.
+func sockaddrString(sa unix.Sockaddr) string {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port)).String()
+	case *unix.SockaddrInet6:
+		ip := netip.AddrFrom16(sa.Addr).Unmap()
+		if sa.ZoneId != 0 && ip.Is6() {
+			zone := strconv.Itoa(int(sa.ZoneId))
+			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
+				zone = ifi.Name
+			}
+			ip = ip.WithZone(zone)
+		}
+		return netip.AddrPortFrom(ip, uint16(sa.Port)).String()
+	}
+	return "unknown address"
+}
