@@ -67,6 +67,7 @@ func (s *PollServer) Serve(ln net.Listener) error {
 		timeout: orDefault(s.Timeout, DefaultTimeout),
 		clients: make(map[int]*pollClient),
 		buf:     make([]byte, 4<<10),
+		wbuf:    make([]byte, 0, 64<<10),
 	}
 	defer func() {
 		l.closeAll()
@@ -197,6 +198,7 @@ type pollLoop struct {
 	now     time.Time           // when poll last returned
 	paused  time.Time           // accept nothing before this (EMFILE)
 	buf     []byte              // for every read
+	wbuf    []byte              // for every write; see writeTo
 
 	fds    []unix.PollFd // what poll watches: wakeR, lnFd, then clients
 	polled []*pollClient // polled[i] is the client of fds[i+2]
@@ -446,13 +448,22 @@ func (l *pollLoop) queue(c *pollClient, msg []byte) {
 	c.out = append(c.out, msg)
 }
 
-// writeTo writes as much of c's outbox as the kernel takes right now.
+// writeTo writes as much of c's outbox as the kernel takes right now. The
+// messages waiting are copied into one buffer, up to 64 KiB, and go out in
+// one write: one system call for many messages, not one each.
 func (l *pollLoop) writeTo(c *pollClient) {
 	for len(c.out) > 0 {
-		n, err := unix.Write(c.fd, c.out[0][c.off:])
+		batch := append(l.wbuf[:0], c.out[0][c.off:]...)
+		for _, msg := range c.out[1:] {
+			if len(batch)+len(msg) > cap(l.wbuf) {
+				break
+			}
+			batch = append(batch, msg...)
+		}
+		n, err := unix.Write(c.fd, batch)
 		if n > 0 {
-			c.off += n
 			c.lastProgress = l.now
+			c.written(n)
 		}
 		switch {
 		case err == unix.EAGAIN:
@@ -462,14 +473,26 @@ func (l *pollLoop) writeTo(c *pollClient) {
 		case err != nil:
 			l.drop(c, fmt.Errorf("write: %w", err))
 			return
-		}
-		if c.off == len(c.out[0]) { // else only part was taken: write the rest next
-			c.out[0] = nil
-			c.out, c.off = c.out[1:], 0
+		case n < len(batch):
+			return // only part was taken: the buffer is full
 		}
 	}
 	if c.state == pollLeaving {
 		l.hangUp(c)
+	}
+}
+
+// written takes the first n bytes of the outbox off it.
+func (c *pollClient) written(n int) {
+	for n > 0 {
+		left := len(c.out[0]) - c.off
+		if n < left {
+			c.off += n
+			return
+		}
+		n -= left
+		c.out[0] = nil
+		c.out, c.off = c.out[1:], 0
 	}
 }
 
