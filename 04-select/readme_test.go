@@ -1,0 +1,98 @@
+package chat_test
+
+import (
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	chat "example.com/sockets/04-select"
+	"example.com/sockets/04-select/internal/testutil"
+)
+
+// TestREADME runs every command that README.md shows, the way a learner
+// would, and compares what they print with what the README says they print.
+// The servers listen on free ports, not on 5000; the transcripts are
+// rewritten back to 5000 before they are compared.
+func TestREADME(t *testing.T) {
+	readme := testutil.LoadReadme(t, "README.md")
+	readme.CheckGoSnippets(t, ".")
+	server := testutil.Build(t, "./cmd/chat-server")
+	client := testutil.Build(t, "./cmd/chat-client")
+
+	asShown := func(addr string) func(string) string {
+		return func(s string) string {
+			return testutil.MaskPorts(strings.ReplaceAll(s, addr, chat.DefaultAddr), "5000")
+		}
+	}
+	talkTo := func(addr string) []string {
+		_, port, _ := net.SplitHostPort(addr)
+		return []string{
+			"go run ./cmd/chat-client", client + " -addr " + addr,
+			"go run ./cmd/chat-server", server + " -addr " + addr,
+			// In a terminal, nc's input stays open until Ctrl-C; sleep
+			// keeps it open here, where it would otherwise be empty.
+			"nc 127.0.0.1 5000", "sleep 60 | nc 127.0.0.1 " + port,
+		}
+	}
+	run := func(block string, rewrites []string) string {
+		term := testutil.NewTerminal(t, rewrites...)
+		for _, line := range readme.Commands(t, block) {
+			term.Run(line)
+		}
+		return term.Transcript()
+	}
+	startServer := func(block string) (*testutil.Terminal, *testutil.Process, string) {
+		term := testutil.NewTerminal(t, "go run ./cmd/chat-server", server+" -addr 127.0.0.1:0")
+		srv := term.Start(readme.Command(t, block))
+		return term, srv, srv.WaitOutput(`listening on (\S+)`)[1]
+	}
+
+	t.Run("run it", func(t *testing.T) {
+		readme.Need(t, "nc", "listen")
+		term, srv, addr := startServer("server")
+		listen := testutil.NewTerminal(t, talkTo(addr)...)
+		nc := listen.Start(readme.Command(t, "listen"))
+		srv.WaitOutput("connected")
+		readme.Check(t, "client", run("client", talkTo(addr)), asShown(addr))
+		nc.WaitOutput("is offline\n")
+		srv.WaitOutput("is offline\n")
+		term.Interrupt(srv)
+		assert.Equal(t, 0, srv.Wait())
+		listen.Interrupt(nc)
+		nc.Wait()
+		readme.Check(t, "server", term.Transcript(), asShown(addr))
+		readme.Check(t, "listen", listen.Transcript(), asShown(addr))
+	})
+
+	t.Run("poll", func(t *testing.T) {
+		if !chat.PollSupported {
+			readme.Skip(t, "poll", "the poll(2) server is built on unix systems only")
+			readme.Skip(t, "poll-client", "the poll(2) server is built on unix systems only")
+			return
+		}
+		term, srv, addr := startServer("poll")
+		readme.Check(t, "poll-client", run("poll-client", talkTo(addr)), asShown(addr))
+		srv.WaitOutput("is offline\n")
+		term.Interrupt(srv)
+		assert.Equal(t, 0, srv.Wait())
+		readme.Check(t, "poll", term.Transcript(), asShown(addr))
+	})
+
+	t.Run("lines of code", func(t *testing.T) {
+		readme.Check(t, "lines", run("lines", nil))
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		ln := testutil.Listen(t)
+		closed := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed))
+	})
+
+	t.Run("help", func(t *testing.T) {
+		readme.Check(t, "help", run("help", talkTo(chat.DefaultAddr)))
+	})
+}
