@@ -53,7 +53,7 @@ func BenchmarkBroadcast(b *testing.B) {
 	}
 }
 
-// BenchmarkIdleMemory opens 2,000 connections that say nothing and reports
+// BenchmarkIdleMemory opens 1,000 connections that say nothing and reports
 // how much more memory the process uses per connection once the server has
 // taken them all in: Go heap and goroutine stacks, both ends of each
 // connection counted (the clients run in the same process). "hold" is the
@@ -61,7 +61,7 @@ func BenchmarkBroadcast(b *testing.B) {
 //
 //	go test -run '^$' -bench IdleMemory -benchtime 1x
 func BenchmarkIdleMemory(b *testing.B) {
-	const conns = 2000
+	const conns = 1000
 	variants := []struct {
 		name string
 		new  func(log *log.Logger) testutil.Server
