@@ -24,9 +24,7 @@ func BenchmarkBroadcast(b *testing.B) {
 	for _, sv := range servers {
 		for _, size := range []int{10, 100} {
 			b.Run(fmt.Sprintf("%s/members=%d", sv.name, size), func(b *testing.B) {
-				if sv.name == "poll" && !chat.PollSupported {
-					b.Skip("the poll(2) server is built on unix systems only")
-				}
+				skipUnbuilt(b, sv)
 				addr := testutil.StartServer(b, sv.new(config{}), chat.ErrServerClosed).Addr
 				var room []*member
 				for range size {
@@ -62,26 +60,13 @@ func BenchmarkBroadcast(b *testing.B) {
 //	go test -run '^$' -bench IdleMemory -benchtime 1x
 func BenchmarkIdleMemory(b *testing.B) {
 	const conns = 1000
-	variants := []struct {
-		name string
-		new  func(log *log.Logger) testutil.Server
-	}{
-		{"hold", func(log *log.Logger) testutil.Server { return &holder{log: log} }},
-	}
-	for _, sv := range servers {
-		variants = append(variants, struct {
-			name string
-			new  func(log *log.Logger) testutil.Server
-		}{sv.name, func(log *log.Logger) testutil.Server { return sv.new(config{log: log}) }})
-	}
-	for _, v := range variants {
+	hold := serverKind{"hold", func(c config) testutil.Server { return &holder{log: c.log} }}
+	for _, v := range append([]serverKind{hold}, servers...) {
 		b.Run(v.name, func(b *testing.B) {
-			if v.name == "poll" && !chat.PollSupported {
-				b.Skip("the poll(2) server is built on unix systems only")
-			}
+			skipUnbuilt(b, v)
 			for b.Loop() {
 				joined := &lineCounter{match: "connected", want: conns, done: make(chan struct{})}
-				addr := testutil.StartServer(b, v.new(log.New(joined, "", 0)), chat.ErrServerClosed).Addr
+				addr := testutil.StartServer(b, v.new(config{log: log.New(joined, "", 0)}), chat.ErrServerClosed).Addr
 				before := inUse()
 				clients := make([]net.Conn, 0, conns)
 				for range conns {

@@ -28,12 +28,15 @@ type config struct {
 	timeout time.Duration
 }
 
-// servers is the table that every protocol test runs against: the same
-// room, run by goroutines and a hub, and by a poll(2) loop.
-var servers = []struct {
+// serverKind is one way to run the room.
+type serverKind struct {
 	name string
 	new  func(config) testutil.Server
-}{
+}
+
+// servers is the table that every protocol test runs against: the same
+// room, run by goroutines and a hub, and by a poll(2) loop.
+var servers = []serverKind{
 	{"hub", func(c config) testutil.Server {
 		return &chat.Server{Log: c.log, MaxLineLength: c.maxLine, Outbox: c.outbox, Timeout: c.timeout}
 	}},
@@ -42,19 +45,32 @@ var servers = []struct {
 	}},
 }
 
-// eachServer runs test once for each server, as a subtest named after it.
-// start starts that server with the given config and returns its address.
-func eachServer(t *testing.T, test func(t *testing.T, start func(config) string)) {
+// skipUnbuilt skips tb when sv is not built on this system.
+func skipUnbuilt(tb testing.TB, sv serverKind) {
+	if sv.name == "poll" && !chat.PollSupported {
+		tb.Skip("the poll(2) server is built on unix systems only")
+	}
+}
+
+// forEachServer runs test once for each kind of server, as a subtest
+// named after it.
+func forEachServer(t *testing.T, test func(t *testing.T, sv serverKind)) {
 	for _, sv := range servers {
 		t.Run(sv.name, func(t *testing.T) {
-			if sv.name == "poll" && !chat.PollSupported {
-				t.Skip("the poll(2) server is built on unix systems only")
-			}
-			test(t, func(c config) string {
-				return testutil.StartServer(t, sv.new(c), chat.ErrServerClosed).Addr
-			})
+			skipUnbuilt(t, sv)
+			test(t, sv)
 		})
 	}
+}
+
+// eachServer is forEachServer for tests that only need the server
+// running: start starts one with the given config and returns its address.
+func eachServer(t *testing.T, test func(t *testing.T, start func(config) string)) {
+	forEachServer(t, func(t *testing.T, sv serverKind) {
+		test(t, func(c config) string {
+			return testutil.StartServer(t, sv.new(c), chat.ErrServerClosed).Addr
+		})
+	})
 }
 
 // member is a test's client in the room.
@@ -304,34 +320,29 @@ func TestSlowReaderIsDropped(t *testing.T) {
 }
 
 func TestCloseEndsEverything(t *testing.T) {
-	for _, sv := range servers {
-		t.Run(sv.name, func(t *testing.T) {
-			if sv.name == "poll" && !chat.PollSupported {
-				t.Skip("the poll(2) server is built on unix systems only")
-			}
-			testutil.CheckLeaks(t)
-			srv := sv.new(config{})
-			r := testutil.StartServer(t, srv, chat.ErrServerClosed)
-			a := join(t, r.Addr)
-			b := join(t, r.Addr, a)
-			b.send("half a li")
+	forEachServer(t, func(t *testing.T, sv serverKind) {
+		testutil.CheckLeaks(t)
+		srv := sv.new(config{})
+		r := testutil.StartServer(t, srv, chat.ErrServerClosed)
+		a := join(t, r.Addr)
+		b := join(t, r.Addr, a)
+		b.send("half a li")
 
-			closed := make(chan error, 1)
-			go func() { closed <- srv.Close() }()
-			assert.NoError(t, testutil.Receive(t, closed, "Close to return"))
-			assert.ErrorIs(t, r.Wait(t), chat.ErrServerClosed)
-			for _, m := range []*member{a, b} {
-				rest, err := io.ReadAll(m.r)
-				assert.Empty(t, rest)
-				// EOF, or a reset where the server had unread input.
-				if err != nil {
-					assert.ErrorContains(t, err, "connection reset by peer")
-				}
+		closed := make(chan error, 1)
+		go func() { closed <- srv.Close() }()
+		assert.NoError(t, testutil.Receive(t, closed, "Close to return"))
+		assert.ErrorIs(t, r.Wait(t), chat.ErrServerClosed)
+		for _, m := range []*member{a, b} {
+			rest, err := io.ReadAll(m.r)
+			assert.Empty(t, rest)
+			// EOF, or a reset where the server had unread input.
+			if err != nil {
+				assert.ErrorContains(t, err, "connection reset by peer")
 			}
-			assert.NoError(t, srv.Close(), "a second Close")
-			assert.ErrorIs(t, srv.Serve(testutil.Listen(t)), chat.ErrServerClosed, "Serve after Close")
-		})
-	}
+		}
+		assert.NoError(t, srv.Close(), "a second Close")
+		assert.ErrorIs(t, srv.Serve(testutil.Listen(t)), chat.ErrServerClosed, "Serve after Close")
+	})
 }
 
 // Twenty members all talk at once. Each hears its own OKs in the order it
@@ -417,15 +428,10 @@ func TestWriteTimeout(t *testing.T) {
 }
 
 func TestIPv6Loopback(t *testing.T) {
-	for _, sv := range servers {
-		t.Run(sv.name, func(t *testing.T) {
-			if sv.name == "poll" && !chat.PollSupported {
-				t.Skip("the poll(2) server is built on unix systems only")
-			}
-			r := testutil.StartServerOn(t, testutil.ListenIPv6(t), sv.new(config{}), chat.ErrServerClosed)
-			a := join(t, r.Addr)
-			b := join(t, r.Addr, a) // a hears "<[::1]:PORT> hi"
-			assert.True(t, strings.HasPrefix(b.addr, "[::1]:"), b.addr)
-		})
-	}
+	forEachServer(t, func(t *testing.T, sv serverKind) {
+		r := testutil.StartServerOn(t, testutil.ListenIPv6(t), sv.new(config{}), chat.ErrServerClosed)
+		a := join(t, r.Addr)
+		b := join(t, r.Addr, a) // a hears "<[::1]:PORT> hi"
+		assert.True(t, strings.HasPrefix(b.addr, "[::1]:"), b.addr)
+	})
 }

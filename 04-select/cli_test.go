@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	chat "example.com/sockets/04-select"
 	"example.com/sockets/04-select/internal/testutil"
 )
 
@@ -25,53 +24,48 @@ func startServer(t *testing.T, args ...string) (*testutil.Process, string) {
 }
 
 func TestCommandsChatAndStopOnCtrlC(t *testing.T) {
-	for _, sv := range servers {
-		t.Run(sv.name, func(t *testing.T) {
-			if sv.name == "poll" && !chat.PollSupported {
-				t.Skip("the poll(2) server is built on unix systems only")
-			}
-			var args []string
-			if sv.name == "poll" {
-				args = []string{"-poll"}
-			}
-			server, addr := startServer(t, args...)
-			client := testutil.Build(t, "./cmd/chat-client")
+	forEachServer(t, func(t *testing.T, sv serverKind) {
+		var args []string
+		if sv.name == "poll" {
+			args = []string{"-poll"}
+		}
+		server, addr := startServer(t, args...)
+		client := testutil.Build(t, "./cmd/chat-client")
 
-			// One client stays in the room, reading its input from a
-			// pipe that stays open: it hears the others.
-			cmd := exec.Command(client, "-addr", addr)
-			stdin, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			defer stdin.Close()
-			stays := testutil.Start(t, cmd)
-			_, err = io.WriteString(stdin, "hi\n")
-			require.NoError(t, err)
-			stays.WaitOutput("OK ... hi\n")
+		// One client stays in the room, reading its input from a
+		// pipe that stays open: it hears the others.
+		cmd := exec.Command(client, "-addr", addr)
+		stdin, err := cmd.StdinPipe()
+		require.NoError(t, err)
+		defer stdin.Close()
+		stays := testutil.Start(t, cmd)
+		_, err = io.WriteString(stdin, "hi\n")
+		require.NoError(t, err)
+		stays.WaitOutput("OK ... hi\n")
 
-			piped := exec.Command(client, "-addr", addr)
-			piped.Stdin = strings.NewReader("hello\nhow are you\n")
-			p := testutil.Run(t, piped)
-			assert.Equal(t, 0, p.Wait())
-			assert.Equal(t, "OK ... hello\nOK ... how are you\n", p.Stdout())
-			assert.Empty(t, p.Stderr())
-			m := stays.WaitOutput(`<(\S+)> hello\n<\S+> how are you\nClient (\S+) is offline\n`)
-			assert.Equal(t, m[1], m[2])
+		piped := exec.Command(client, "-addr", addr)
+		piped.Stdin = strings.NewReader("hello\nhow are you\n")
+		p := testutil.Run(t, piped)
+		assert.Equal(t, 0, p.Wait())
+		assert.Equal(t, "OK ... hello\nOK ... how are you\n", p.Stdout())
+		assert.Empty(t, p.Stderr())
+		m := stays.WaitOutput(`<(\S+)> hello\n<\S+> how are you\nClient (\S+) is offline\n`)
+		assert.Equal(t, m[1], m[2])
 
-			p = testutil.Run(t, exec.Command(client, "-addr", addr, "-m", "héllo 🐶"))
-			assert.Equal(t, 0, p.Wait())
-			assert.Equal(t, "OK ... héllo 🐶\n", p.Stdout())
+		p = testutil.Run(t, exec.Command(client, "-addr", addr, "-m", "héllo 🐶"))
+		assert.Equal(t, 0, p.Wait())
+		assert.Equal(t, "OK ... héllo 🐶\n", p.Stdout())
 
-			server.WaitOutput(`(?s)(is offline\n.*){2}`)
-			server.Interrupt()
-			assert.Equal(t, 0, server.Wait())
-			assert.True(t, strings.HasSuffix(server.Stdout(), "server stopped\n"), "stdout:\n%s", server.Stdout())
-			assert.Empty(t, server.Stderr())
+		server.WaitOutput(`(?s)(is offline\n.*){2}`)
+		server.Interrupt()
+		assert.Equal(t, 0, server.Wait())
+		assert.True(t, strings.HasSuffix(server.Stdout(), "server stopped\n"), "stdout:\n%s", server.Stdout())
+		assert.Empty(t, server.Stderr())
 
-			// The client still in the room sees the server go.
-			assert.Equal(t, 1, stays.Wait())
-			assert.Equal(t, "chat-client: "+addr+" closed the connection\n", stays.Stderr())
-		})
-	}
+		// The client still in the room sees the server go.
+		assert.Equal(t, 1, stays.Wait())
+		assert.Equal(t, "chat-client: "+addr+" closed the connection\n", stays.Stderr())
+	})
 }
 
 func TestClientConnectionRefused(t *testing.T) {
