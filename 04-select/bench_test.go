@@ -70,7 +70,7 @@ func BenchmarkIdleMemory(b *testing.B) {
 				before := inUse()
 				clients := make([]net.Conn, 0, conns)
 				for range conns {
-					c, err := net.Dial("tcp", addr)
+					c, err := net.DialTimeout("tcp", addr, testutil.Timeout)
 					if err != nil {
 						b.Fatal(err)
 					}
