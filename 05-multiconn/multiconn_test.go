@@ -1,0 +1,341 @@
+package multiconn_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	multiconn "example.com/sockets/05-multiconn"
+	"example.com/sockets/05-multiconn/internal/testutil"
+)
+
+func TestMain(m *testing.M) { testutil.Main(m) }
+
+// randomBytes returns n bytes from a fixed seed: every byte value, and the
+// same bytes on every run.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(5, 5))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// echo sends msg on c while it reads the echo, half-closes, and returns
+// what came back before the server's EOF.
+func echo(t *testing.T, c *net.TCPConn, msg []byte) []byte {
+	t.Helper()
+	sent := make(chan error, 1)
+	go func() {
+		_, err := c.Write(msg)
+		if err == nil {
+			err = c.CloseWrite()
+		}
+		sent <- err
+	}()
+	got, err := io.ReadAll(c)
+	require.NoError(t, err)
+	require.NoError(t, testutil.Receive(t, sent, "the write"))
+	return got
+}
+
+// The server reads with a 512-byte buffer while a client is quiet and a
+// 64 KiB one while data keeps coming; sizes around both matter.
+func TestEchoIsByteExact(t *testing.T) {
+	tests := []struct {
+		name  string
+		size  int
+		chunk int // > 0: the client's writes leave this many bytes at a time
+	}{
+		{"empty", 0, 0},
+		{"one byte", 1, 0},
+		{"511 bytes", 511, 0},
+		{"512 bytes", 512, 0},
+		{"513 bytes", 513, 0},
+		{"64 KiB", 64 << 10, 0},
+		{"4 MiB", 4 << 20, 0},
+		{"64 KiB, 7 bytes per write", 64 << 10, 7},
+	}
+	var logs testutil.Buffer
+	srv := &multiconn.Server{Log: log.New(&logs, "", 0), Quiet: true}
+	r := testutil.StartServer(t, srv, multiconn.ErrServerClosed)
+	var total int64
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := randomBytes(tt.size)
+			c := testutil.Dial(t, r.Addr)
+			w := net.Conn(c)
+			if tt.chunk > 0 {
+				w = testutil.ChunkWrites(c, tt.chunk)
+			}
+			sent := make(chan error, 1)
+			go func() {
+				_, err := w.Write(msg)
+				if err == nil {
+					err = c.CloseWrite()
+				}
+				sent <- err
+			}()
+			got, err := io.ReadAll(c)
+			require.NoError(t, err)
+			require.NoError(t, testutil.Receive(t, sent, "the write"))
+			assert.True(t, bytes.Equal(msg, got), "echo of %d bytes differs (got %d bytes)", len(msg), len(got))
+			total += int64(len(msg))
+		})
+	}
+	testutil.WaitFor(t, "every connection to close", func() bool { return srv.Stats().Open == 0 })
+	st := srv.Stats()
+	assert.Equal(t, multiconn.Stats{Total: int64(len(tests)), BytesIn: total, BytesOut: total}, st)
+}
+
+// The per-connection lines, in the tutorial's spirit.
+func TestLogLines(t *testing.T) {
+	var logs testutil.Buffer
+	r := testutil.StartServer(t, &multiconn.Server{Log: log.New(&logs, "", 0)}, multiconn.ErrServerClosed)
+	c := testutil.Dial(t, r.Addr)
+	_, err := io.WriteString(c, "Message 1 from client.")
+	require.NoError(t, err)
+	got := make([]byte, 22)
+	_, err = io.ReadFull(c, got)
+	require.NoError(t, err)
+	assert.Equal(t, "Message 1 from client.", string(got))
+	assert.Equal(t, strings.Repeat("x", 100), string(echo(t, c, []byte(strings.Repeat("x", 100)))))
+
+	addr := c.LocalAddr().String()
+	testutil.WaitFor(t, "the closing line", func() bool { return strings.Contains(logs.String(), "closing") })
+	want := fmt.Sprintf("listening on %s\n"+
+		"accepted connection from %[2]s\n"+
+		"echoing \"Message 1 from client.\" to %[2]s\n"+
+		"echoing \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"... (100 bytes) to %[2]s\n"+
+		"closing connection to %[2]s: 122 bytes in, 122 out\n", r.Addr, addr)
+	assert.Equal(t, want, logs.String())
+}
+
+func TestIdleTimeoutDropsOnlySilentClients(t *testing.T) {
+	const idle = 500 * time.Millisecond
+	var logs testutil.Buffer
+	srv := &multiconn.Server{Log: log.New(&logs, "", 0), Quiet: true, IdleTimeout: idle}
+	r := testutil.StartServer(t, srv, multiconn.ErrServerClosed)
+
+	silent := testutil.Dial(t, r.Addr)
+	dropped := make(chan error, 1)
+	go func() {
+		_, err := silent.Read(make([]byte, 1))
+		dropped <- err
+	}()
+	// The active client talks without pause until the silent one has
+	// been dropped: it is never idle for anything like 500ms.
+	active := testutil.Dial(t, r.Addr)
+	buf := make([]byte, 4)
+	for i := 0; ; i++ {
+		_, err := io.WriteString(active, "ping")
+		require.NoError(t, err)
+		_, err = io.ReadFull(active, buf)
+		require.NoError(t, err, "the active client was dropped")
+		select {
+		case err := <-dropped:
+			assert.ErrorIs(t, err, io.EOF, "the silent client is hung up on")
+			assert.Contains(t, logs.String(), "closing connection to "+silent.LocalAddr().String()+": idle for 500ms (0 bytes in, 0 out)\n")
+			assert.EqualValues(t, 1, srv.Stats().Open)
+			return
+		default:
+		}
+		require.Less(t, i, 10_000_000, "the silent client was never dropped")
+	}
+}
+
+func TestMaxConns(t *testing.T) {
+	var logs testutil.Buffer
+	srv := &multiconn.Server{Log: log.New(&logs, "", 0), Quiet: true, MaxConns: 2}
+	r := testutil.StartServer(t, srv, multiconn.ErrServerClosed)
+	ping := func(c *net.TCPConn) {
+		t.Helper()
+		_, err := io.WriteString(c, "ping")
+		require.NoError(t, err)
+		buf := make([]byte, 4)
+		_, err = io.ReadFull(c, buf)
+		require.NoError(t, err)
+	}
+	a, b := testutil.Dial(t, r.Addr), testutil.Dial(t, r.Addr)
+	ping(a)
+	ping(b)
+
+	extra := testutil.Dial(t, r.Addr)
+	told, err := io.ReadAll(extra)
+	require.NoError(t, err)
+	assert.Equal(t, multiconn.BusyMessage, string(told))
+	assert.EqualValues(t, 1, srv.Stats().Refused)
+	assert.Contains(t, logs.String(), "refused connection from "+extra.LocalAddr().String()+": 2 connections open\n")
+
+	// Once one leaves, there is room again.
+	require.NoError(t, a.Close())
+	testutil.WaitFor(t, "the server to notice", func() bool { return srv.Stats().Open == 1 })
+	ping(testutil.Dial(t, r.Addr))
+	ping(b)
+}
+
+// Peers that reset, or vanish in the middle of a message, affect nobody
+// else.
+func TestBadPeersDoNotHurtOthers(t *testing.T) {
+	tests := []struct {
+		name  string
+		misdo func(t *testing.T, srv *multiconn.Server, c *net.TCPConn)
+	}{
+		{
+			name: "reset mid-message",
+			misdo: func(t *testing.T, srv *multiconn.Server, c *net.TCPConn) {
+				_, err := io.WriteString(c, "half a mess")
+				require.NoError(t, err)
+				require.NoError(t, c.SetLinger(0)) // Close sends RST, not FIN
+				require.NoError(t, c.Close())
+			},
+		},
+		{
+			name: "sends a lot, reads nothing, and vanishes",
+			misdo: func(t *testing.T, srv *multiconn.Server, c *net.TCPConn) {
+				// Its echo backs up, so the server is soon
+				// waiting in Write; then the peer is gone.
+				wrote := make(chan error, 1)
+				go func() {
+					_, err := c.Write(randomBytes(8 << 20))
+					wrote <- err
+				}()
+				testutil.WaitFor(t, "the echo to start", func() bool { return srv.Stats().BytesOut > 0 })
+				require.NoError(t, c.SetLinger(0))
+				require.NoError(t, c.Close())
+				assert.Error(t, testutil.Receive(t, wrote, "the bad client's Write to end"))
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs testutil.Buffer
+			srv := &multiconn.Server{Log: log.New(&logs, "", 0), Quiet: true}
+			r := testutil.StartServer(t, srv, multiconn.ErrServerClosed)
+			others := []*net.TCPConn{testutil.Dial(t, r.Addr), testutil.Dial(t, r.Addr)}
+			bad := testutil.Dial(t, r.Addr)
+			badAddr := bad.LocalAddr().String()
+			// A round trip first: the server is serving it.
+			_, err := io.WriteString(bad, "hi")
+			require.NoError(t, err)
+			_, err = io.ReadFull(bad, make([]byte, 2))
+			require.NoError(t, err)
+			tt.misdo(t, srv, bad)
+
+			// The server notices in its Read or in its Write,
+			// whichever comes first.
+			closed := regexp.MustCompile("closing connection to " + regexp.QuoteMeta(badAddr) + ": (read|write): ")
+			testutil.WaitFor(t, "the server to close the bad connection", func() bool {
+				return closed.MatchString(logs.String())
+			})
+			for _, c := range others {
+				msg := randomBytes(100 << 10)
+				assert.True(t, bytes.Equal(msg, echo(t, c, msg)))
+			}
+			testutil.WaitFor(t, "every connection to close", func() bool { return srv.Stats().Open == 0 })
+		})
+	}
+}
+
+// A client that sends and never reads is dropped once a write to it has
+// waited WriteTimeout.
+func TestWriteTimeout(t *testing.T) {
+	var logs testutil.Buffer
+	srv := &multiconn.Server{Log: log.New(&logs, "", 0), Quiet: true, WriteTimeout: 100 * time.Millisecond}
+	r := testutil.StartServer(t, srv, multiconn.ErrServerClosed)
+	c := testutil.Dial(t, r.Addr)
+	require.NoError(t, c.SetReadBuffer(4096))
+	failed := make(chan error, 1)
+	go func() {
+		chunk := make([]byte, 64<<10)
+		for range 1 << 12 { // at most 256 MiB
+			if _, err := c.Write(chunk); err != nil {
+				failed <- err
+				return
+			}
+		}
+		failed <- errors.New("wrote 256 MiB without being dropped")
+	}()
+	err := testutil.Receive(t, failed, "the client's Write to fail")
+	assert.True(t, errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE), "got %v", err)
+	timedOut := regexp.MustCompile("closing connection to " + regexp.QuoteMeta(c.LocalAddr().String()) + `: write: .*i/o timeout`)
+	testutil.WaitFor(t, "the server to log the timeout", func() bool { return timedOut.MatchString(logs.String()) })
+}
+
+func TestCloseEndsEverything(t *testing.T) {
+	testutil.CheckLeaks(t)
+	srv := &multiconn.Server{Quiet: true}
+	r := testutil.StartServer(t, srv, multiconn.ErrServerClosed)
+	var conns []*net.TCPConn
+	for range 10 {
+		c := testutil.Dial(t, r.Addr)
+		_, err := io.WriteString(c, "hi")
+		require.NoError(t, err)
+		_, err = io.ReadFull(c, make([]byte, 2))
+		require.NoError(t, err)
+		conns = append(conns, c)
+	}
+	require.EqualValues(t, 10, srv.Stats().Open)
+
+	closed := make(chan error, 1)
+	go func() { closed <- srv.Close() }()
+	assert.NoError(t, testutil.Receive(t, closed, "Close to return"))
+	assert.ErrorIs(t, r.Wait(t), multiconn.ErrServerClosed)
+	assert.EqualValues(t, 0, srv.Stats().Open)
+	for _, c := range conns {
+		rest, err := io.ReadAll(c)
+		assert.NoError(t, err)
+		assert.Empty(t, rest)
+	}
+	assert.NoError(t, srv.Close(), "a second Close")
+	assert.ErrorIs(t, srv.Serve(testutil.Listen(t)), multiconn.ErrServerClosed, "Serve after Close")
+}
+
+// Many connections at once, each with its own goroutine and its own
+// counters; the server's totals add up.
+func TestManyConnectionsAtOnce(t *testing.T) {
+	for _, n := range []int{1, 10, 500} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			srv := &multiconn.Server{Quiet: true}
+			r := testutil.StartServer(t, srv, multiconn.ErrServerClosed)
+			conns := make([]*net.TCPConn, n)
+			for i := range conns {
+				conns[i] = testutil.Dial(t, r.Addr)
+			}
+			var wg sync.WaitGroup
+			for i, c := range conns {
+				wg.Go(func() {
+					msg := fmt.Appendf(nil, "Message 1 from client %d.Message 2 from client %d.", i, i)
+					if _, err := c.Write(msg); err != nil {
+						t.Error(err)
+						return
+					}
+					got := make([]byte, len(msg))
+					if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, msg) {
+						t.Errorf("connection %d: got %q, %v", i, got, err)
+					}
+					c.Close()
+				})
+			}
+			wg.Wait()
+			testutil.WaitFor(t, "every connection to close", func() bool { return srv.Stats().Open == 0 })
+			st := srv.Stats()
+			assert.EqualValues(t, n, st.Total)
+			assert.Equal(t, st.BytesIn, st.BytesOut)
+		})
+	}
+}
