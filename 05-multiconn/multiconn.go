@@ -267,9 +267,9 @@ func (s *Server) logEcho(b []byte, addr string) {
 }
 
 // preview shows b as a Go string literal, as the tutorial prints Python's
-// bytes, shortened to its first 40 bytes if it is longer.
+// bytes, shortened to its first 64 bytes if it is longer.
 func preview(b []byte) string {
-	const shown = 40
+	const shown = 64
 	if len(b) <= shown {
 		return fmt.Sprintf("%q", b)
 	}

@@ -120,7 +120,7 @@ func TestLogLines(t *testing.T) {
 	want := fmt.Sprintf("listening on %s\n"+
 		"accepted connection from %[2]s\n"+
 		"echoing \"Message 1 from client.\" to %[2]s\n"+
-		"echoing \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"... (100 bytes) to %[2]s\n"+
+		"echoing \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"... (100 bytes) to %[2]s\n"+
 		"closing connection to %[2]s: 122 bytes in, 122 out\n", r.Addr, addr)
 	assert.Equal(t, want, logs.String())
 }

@@ -183,6 +183,9 @@ func Run(t testing.TB, cmd *exec.Cmd) *Process {
 	return p
 }
 
+// Pid returns the process's ID, for looking it up in /proc or ps.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Stdout returns what the process has written to its standard output so far.
 func (p *Process) Stdout() string { return p.stdout.String() }
 

@@ -99,6 +99,8 @@ func TestWaitOutputSubmatches(t *testing.T) {
 	p := Start(t, exec.Command(helperBin(t), "echo", "listening", "on", "127.0.0.1:5000"))
 	m := p.WaitOutput(`listening on (\S+)`)
 	assert.Equal(t, []string{"listening on 127.0.0.1:5000", "127.0.0.1:5000"}, m)
+	assert.Positive(t, p.Pid())
+	assert.Equal(t, p.cmd.Process.Pid, p.Pid())
 }
 
 func TestWaitOutputProcessExits(t *testing.T) {
