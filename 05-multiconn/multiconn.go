@@ -201,7 +201,7 @@ func (s *Server) serve(c *conn) {
 			c.bytesIn += int64(n)
 			s.bytesIn.Add(int64(n))
 			if !s.Quiet {
-				s.logEcho(buf[:n], c.addr)
+				s.logf("echoing %s to %s", preview(buf[:n]), c.addr)
 			}
 			wd.arm(c.nc.SetWriteDeadline, wait)
 			m, werr := c.nc.Write(buf[:n])
@@ -256,14 +256,6 @@ func (s *Server) hangUp(c *conn, big *[]byte, why error) {
 	default:
 		s.logf("closing connection to %s: %v (%d bytes in, %d out)", c.addr, why, c.bytesIn, c.bytesOut)
 	}
-}
-
-// logEcho is out of echo's way: its call to fmt makes a big stack
-// frame, and every waiting connection would carry it.
-//
-//go:noinline
-func (s *Server) logEcho(b []byte, addr string) {
-	s.logf("echoing %s to %s", preview(b), addr)
 }
 
 // preview shows b as a Go string literal, as the tutorial prints Python's
