@@ -240,13 +240,15 @@ func readError(err error, idle time.Duration) error {
 }
 
 // hangUp ends serve: it gives back the big buffer, if serve had one,
-// closes c, forgets it, and says why it ended (nil: the client was done).
+// forgets c, says why it ended (nil: the client was done), and closes it.
+// The line and the counters come first, so that once the client sees the
+// connection close, both already say so.
 func (s *Server) hangUp(c *conn, big *[]byte, why error) {
 	defer s.wg.Done()
+	defer c.nc.Close()
 	if big != nil {
 		bigBuffers.Put(big)
 	}
-	c.nc.Close()
 	s.forget(c)
 	switch {
 	case why == nil:
