@@ -22,6 +22,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -130,13 +131,12 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if !outOfResources(err) {
+				return fmt.Errorf("accept: %w", err)
 			}
-			// Out of descriptors (EMFILE) and the like: say so, wait a
-			// little and carry on, as net/http does, rather than stop
-			// serving everybody.
+			// Out of descriptors or memory: say so, wait a little and
+			// try again, as net/http does, rather than stop serving
+			// the clients already connected. One of them may leave.
 			s.logf("accept: %v", err)
 			time.Sleep(50 * time.Millisecond)
 			continue
@@ -146,6 +146,14 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		go s.serve(&conn{nc: nc, addr: nc.RemoteAddr().String()})
 	}
+}
+
+// outOfResources reports whether Accept failed for want of something that
+// may come back: descriptors (EMFILE for the process, ENFILE for the
+// system) or kernel memory.
+func outOfResources(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 // admit tracks nc and counts its goroutine, unless the server is closed or

@@ -339,3 +339,19 @@ func TestManyConnectionsAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// A listener closed behind the server's back ends Serve with an error; it
+// does not make Serve retry for ever.
+func TestServeReturnsWhenListenerFails(t *testing.T) {
+	ln := testutil.Listen(t)
+	srv := &multiconn.Server{}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	testutil.Dial(t, ln.Addr().String()) // Serve is accepting
+	testutil.WaitFor(t, "the connection to be accepted", func() bool { return srv.Stats().Total == 1 })
+	require.NoError(t, ln.Close())
+	err := testutil.Receive(t, done, "Serve to return")
+	assert.ErrorIs(t, err, net.ErrClosed)
+	assert.NotErrorIs(t, err, multiconn.ErrServerClosed)
+	require.NoError(t, srv.Close())
+}
