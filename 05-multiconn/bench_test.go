@@ -73,23 +73,9 @@ func BenchmarkStream(b *testing.B) {
 	msg := randomBytes(4 << 20)
 	b.SetBytes(int64(len(msg)))
 	for b.Loop() {
-		c := testutil.Dial(b, r.Addr)
-		sent := make(chan error, 1)
-		go func() {
-			_, err := c.Write(msg)
-			if err == nil {
-				err = c.CloseWrite()
-			}
-			sent <- err
-		}()
-		n, err := io.Copy(io.Discard, c)
-		if err != nil || n != int64(len(msg)) {
-			b.Fatalf("echoed %d of %d bytes: %v", n, len(msg), err)
+		if got := echo(b, testutil.Dial(b, r.Addr), msg); len(got) != len(msg) {
+			b.Fatalf("echoed %d of %d bytes", len(got), len(msg))
 		}
-		if err := <-sent; err != nil {
-			b.Fatal(err)
-		}
-		c.Close()
 	}
 }
 

@@ -37,11 +37,18 @@ func randomBytes(n int) []byte {
 
 // echo sends msg on c while it reads the echo, half-closes, and returns
 // what came back before the server's EOF.
-func echo(t *testing.T, c *net.TCPConn, msg []byte) []byte {
+func echo(t testing.TB, c *net.TCPConn, msg []byte) []byte {
+	t.Helper()
+	return echoThrough(t, c, c, msg)
+}
+
+// echoThrough is echo writing through w, a wrapper of c such as
+// testutil.ChunkWrites(c, 7).
+func echoThrough(t testing.TB, c *net.TCPConn, w io.Writer, msg []byte) []byte {
 	t.Helper()
 	sent := make(chan error, 1)
 	go func() {
-		_, err := c.Write(msg)
+		_, err := w.Write(msg)
 		if err == nil {
 			err = c.CloseWrite()
 		}
@@ -82,17 +89,7 @@ func TestEchoIsByteExact(t *testing.T) {
 			if tt.chunk > 0 {
 				w = testutil.ChunkWrites(c, tt.chunk)
 			}
-			sent := make(chan error, 1)
-			go func() {
-				_, err := w.Write(msg)
-				if err == nil {
-					err = c.CloseWrite()
-				}
-				sent <- err
-			}()
-			got, err := io.ReadAll(c)
-			require.NoError(t, err)
-			require.NoError(t, testutil.Receive(t, sent, "the write"))
+			got := echoThrough(t, c, w, msg)
 			assert.True(t, bytes.Equal(msg, got), "echo of %d bytes differs (got %d bytes)", len(msg), len(got))
 			total += int64(len(msg))
 		})
