@@ -158,16 +158,28 @@ func outOfResources(err error) bool {
 
 // admit tracks nc and counts its goroutine, unless the server is closed or
 // full. A client over MaxConns is told why, and its connection closed.
+// Only the decision is made under s.mu: logging and writing to a refused
+// client happen after, so that neither can hold up the other connections.
 func (s *Server) admit(nc net.Conn) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	closed := s.closed
+	open := len(s.conns)
+	full := s.MaxConns > 0 && open >= s.MaxConns
+	if !closed && !full {
+		s.conns[nc] = struct{}{}
+		s.open.Add(1)
+		s.total.Add(1)
+		s.wg.Add(1)
+	}
+	s.mu.Unlock()
+
+	switch {
+	case closed:
 		nc.Close()
 		return false
-	}
-	if s.MaxConns > 0 && len(s.conns) >= s.MaxConns {
+	case full:
 		s.refused.Add(1)
-		s.logf("refused connection from %s: %d connections open", nc.RemoteAddr(), len(s.conns))
+		s.logf("refused connection from %s: %d connections open", nc.RemoteAddr(), open)
 		// The message is small enough for the socket's send buffer, so
 		// this Write does not wait for the client. The deadline makes
 		// sure of it.
@@ -176,10 +188,6 @@ func (s *Server) admit(nc net.Conn) bool {
 		nc.Close()
 		return false
 	}
-	s.conns[nc] = struct{}{}
-	s.open.Add(1)
-	s.total.Add(1)
-	s.wg.Add(1)
 	s.logf("accepted connection from %s", nc.RemoteAddr())
 	return true
 }
