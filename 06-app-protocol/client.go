@@ -1,0 +1,155 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"time"
+
+	"example.com/sockets/06-app-protocol/message"
+)
+
+// ErrNotReading is returned by Conn.Flood when a write has waited for the
+// whole timeout: the server is not reading.
+var ErrNotReading = errors.New("the server is not reading")
+
+// Client connects to a server of the tutorial's protocol. The zero value
+// is ready to use.
+type Client struct {
+	// Log gets the tutorial's lines: starting, sending, received,
+	// closing. Nil means no logging.
+	Log *log.Logger
+
+	// Timeout bounds the dial, and each request with its response. Zero
+	// means DefaultClientTimeout.
+	Timeout time.Duration
+}
+
+// Conn is a connection to a server, on which requests are sent one at a
+// time. It is not safe for concurrent use.
+type Conn struct {
+	nc      net.Conn
+	dec     *message.Decoder
+	addr    string
+	log     *log.Logger
+	timeout time.Duration
+	answers int // responses received so far
+}
+
+// Dial connects to the server at addr.
+func (c *Client) Dial(ctx context.Context, addr string) (*Conn, error) {
+	timeout := orDefault(c.Timeout, DefaultClientTimeout)
+	if c.Log != nil {
+		c.Log.Printf("starting connection to %s", addr)
+	}
+	d := net.Dialer{Timeout: timeout}
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{
+		nc:      nc,
+		dec:     message.NewDecoder(nc),
+		addr:    addr,
+		log:     c.Log,
+		timeout: timeout,
+	}, nil
+}
+
+// Do sends req and waits for the response. The exchange must be over
+// within the Client's Timeout, and ends early if ctx does. If the server
+// closes the connection instead of answering, Do says so: the
+// tutorial's server, for one, answers a single request per connection.
+func (c *Conn) Do(ctx context.Context, req message.Message) (message.Message, error) {
+	b, err := message.Append(nil, req)
+	if err != nil {
+		return message.Message{}, err
+	}
+	stop := c.bound(ctx)
+	defer stop()
+
+	c.logf("sending %s to %s", Repr(b, shown), c.addr)
+	if _, err := c.nc.Write(b); err != nil {
+		return message.Message{}, c.failed(ctx, err)
+	}
+	resp, err := c.dec.Decode()
+	if err != nil {
+		return message.Message{}, c.failed(ctx, err)
+	}
+	c.answers++
+	if resp.ContentType == message.TypeJSON {
+		c.logf("received response %s from %s", shorten(resp.Content), c.addr)
+	} else {
+		c.logf("received %s response from %s", resp.ContentType, c.addr)
+	}
+	return resp, nil
+}
+
+// Flood sends req over and over and never reads a response: the
+// tutorial's app-client-test.py. Against a server that does not read,
+// the kernel's buffers fill, and then a Write waits. Flood returns
+// ErrNotReading, with the number of bytes the kernel took, once a Write
+// has waited for the Client's Timeout; or the error that stopped it,
+// such as the server hanging up.
+func (c *Conn) Flood(ctx context.Context, req message.Message) (sent int64, err error) {
+	b, err := message.Append(nil, req)
+	if err != nil {
+		return 0, err
+	}
+	stop := context.AfterFunc(ctx, func() { c.nc.SetWriteDeadline(time.Now()) })
+	defer stop()
+	for {
+		if ctx.Err() == nil {
+			c.nc.SetWriteDeadline(time.Now().Add(c.timeout))
+		}
+		n, err := c.nc.Write(b)
+		sent += int64(n)
+		switch {
+		case err == nil:
+			continue
+		case ctx.Err() != nil:
+			return sent, ctx.Err()
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return sent, fmt.Errorf("%w: a write waited %v, after %d bytes", ErrNotReading, c.timeout, sent)
+		}
+		return sent, err
+	}
+}
+
+// Close closes the connection.
+func (c *Conn) Close() error {
+	c.logf("closing connection to %s", c.addr)
+	return c.nc.Close()
+}
+
+// bound sets the connection's deadline for one exchange, and pulls it in
+// to now if ctx ends first. The returned func undoes the latter.
+func (c *Conn) bound(ctx context.Context) (stop func() bool) {
+	c.nc.SetDeadline(time.Now().Add(c.timeout))
+	return context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Now()) })
+}
+
+// failed explains why an exchange failed.
+func (c *Conn) failed(ctx context.Context, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("no response from %s within %v", c.addr, c.timeout)
+	case errors.Is(err, io.EOF) && c.answers > 0:
+		return fmt.Errorf("%s closed the connection after %d response(s), before answering this request; does it answer only one per connection?", c.addr, c.answers)
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("%s closed the connection without answering", c.addr)
+	}
+	return err
+}
+
+func (c *Conn) logf(format string, args ...any) {
+	if c.log != nil {
+		c.log.Printf(format, args...)
+	}
+}

@@ -1,0 +1,150 @@
+// Command app-client sends the tutorial's requests to an app-server and
+// prints the answers, byte for byte as app-client.py does. Like the
+// tutorial's client it takes HOST PORT ACTION VALUE; with -addr, or with
+// the default address, just ACTION VALUE. More ACTION VALUE pairs are sent
+// one after the other on the same connection.
+//
+// With -flood it sends its request over and over and never reads an
+// answer: the tutorial's app-client-test.py, for watching the kernel's
+// buffers fill.
+//
+//	usage: app-client [-timeout d] [-flood] [-addr host:port | HOST PORT] ACTION VALUE [ACTION VALUE]...
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	app "example.com/sockets/06-app-protocol"
+	"example.com/sockets/06-app-protocol/message"
+)
+
+func main() {
+	// Ctrl-C (SIGINT) or SIGTERM cancels ctx, and run stops waiting.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("app-client", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addr := flags.String("addr", app.DefaultAddr, "connect to the server at `host:port`")
+	timeout := flags.Duration("timeout", app.DefaultClientTimeout, "give up on a request whose response is not in within this `duration`")
+	flood := flags.Bool("flood", false, "demonstration: send the request over and over, read nothing, and stop once a write has waited -timeout")
+	flags.Usage = func() {
+		fmt.Fprintln(flags.Output(), "usage: app-client [-timeout d] [-flood] [-addr host:port | HOST PORT] ACTION VALUE [ACTION VALUE]...")
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	usageError := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "app-client: "+format+"\n", args...)
+		flags.Usage()
+		return 2
+	}
+	given := make(map[string]bool)
+	flags.Visit(func(f *flag.Flag) { given[f.Name] = true })
+
+	rest := flags.Args()
+	if !given["addr"] && len(rest) >= 4 { // the tutorial's way: app-client 127.0.0.1 65432 search morpheus
+		*addr = net.JoinHostPort(rest[0], rest[1])
+		rest = rest[2:]
+	}
+	switch {
+	case len(rest) == 0 || len(rest)%2 != 0:
+		return usageError("want HOST PORT ACTION VALUE, or ACTION VALUE pairs; got %q", flags.Args())
+	case *timeout <= 0:
+		return usageError("-timeout must be positive")
+	case *flood && len(rest) != 2:
+		return usageError("-flood sends one request, over and over: give one ACTION VALUE")
+	}
+	var reqs []message.Message
+	for i := 0; i < len(rest); i += 2 {
+		req, err := app.NewRequest(rest[i], rest[i+1])
+		if err != nil {
+			return usageError("%v", err)
+		}
+		reqs = append(reqs, req)
+	}
+
+	client := &app.Client{Log: log.New(stdout, "", 0), Timeout: *timeout}
+	conn, err := client.Dial(ctx, *addr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 130
+		}
+		fmt.Fprintf(stderr, "app-client: %v\n", err)
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			fmt.Fprintf(stderr, "is the server running? Start it with: go run ./cmd/app-server -addr %s\n", *addr)
+		}
+		return 1
+	}
+	if *flood {
+		code := floodServer(ctx, conn, reqs[0], stdout, stderr)
+		return code
+	}
+	code := 0
+	for _, req := range reqs {
+		if code = ask(ctx, conn, req, stdout, stderr); code != 0 {
+			break
+		}
+	}
+	conn.Close()
+	return code
+}
+
+// ask sends one request and prints the answer, as the tutorial's client
+// does: "got result: …" for JSON, "got response: b'…'" for binary.
+func ask(ctx context.Context, conn *app.Conn, req message.Message, stdout, stderr io.Writer) int {
+	resp, err := conn.Do(ctx, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 130 // Ctrl-C: the shell's code for "ended by SIGINT"
+		}
+		fmt.Fprintf(stderr, "app-client: %v\n", err)
+		return 1
+	}
+	result, isJSON, err := app.Result(resp)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "app-client: %v\n", err)
+		return 1
+	case !isJSON:
+		fmt.Fprintf(stdout, "got response: %s\n", app.Repr(resp.Content, len(resp.Content)))
+	case app.IsError(result):
+		fmt.Fprintf(stdout, "got result: %s\n", result)
+		fmt.Fprintln(stderr, "app-client: the server answered with an error")
+		return 1
+	default:
+		fmt.Fprintf(stdout, "got result: %s\n", result)
+	}
+	return 0
+}
+
+// floodServer is the tutorial's app-client-test.py: it writes until the
+// server's buffers, and then its own, are full.
+func floodServer(ctx context.Context, conn *app.Conn, req message.Message, stdout, stderr io.Writer) int {
+	fmt.Fprintln(stdout, "sending the request over and over, and reading nothing")
+	sent, err := conn.Flood(ctx, req)
+	conn.Close()
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "app-client: stopped after %d bytes\n", sent)
+		return 130
+	}
+	fmt.Fprintf(stderr, "app-client: %v\n", err)
+	return 1
+}

@@ -1,0 +1,98 @@
+// Command app-server answers the tutorial's search requests over the
+// length + JSON header protocol, byte for byte as app-server.py does, and
+// keeps a connection open for more requests. Like the tutorial's server it
+// takes the address as HOST PORT; -addr does the same. Ctrl-C stops it.
+//
+//	usage: app-server [-q] [-max-content bytes] [-idle d] [-read-timeout d] [-write-timeout d] [-never-read] [-addr host:port | HOST PORT]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	app "example.com/sockets/06-app-protocol"
+	"example.com/sockets/06-app-protocol/message"
+)
+
+func main() {
+	// Ctrl-C (SIGINT) or SIGTERM cancels ctx, and run stops the server.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("app-server", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addr := flags.String("addr", app.DefaultAddr, "listen on `host:port`")
+	quiet := flags.Bool("q", false, "quiet: log only rejected clients and errors, for load tests")
+	maxContent := flags.Int("max-content", message.DefaultMaxContent, "refuse a request whose content-length is above this many `bytes`")
+	idle := flags.Duration("idle", app.DefaultIdleTimeout, "disconnect a client that sends no request for this `duration`")
+	readTimeout := flags.Duration("read-timeout", app.DefaultReadTimeout, "disconnect a client whose request is not all in this `duration` after its first byte")
+	writeTimeout := flags.Duration("write-timeout", app.DefaultWriteTimeout, "disconnect a client that does not take a response for this `duration`")
+	neverRead := flags.Bool("never-read", false, "demonstration: accept connections and never read them, like the tutorial's app-server-test.py")
+	flags.Usage = func() {
+		fmt.Fprintln(flags.Output(), "usage: app-server [-q] [-max-content bytes] [-idle d] [-read-timeout d] [-write-timeout d] [-never-read] [-addr host:port | HOST PORT]")
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	usageError := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "app-server: "+format+"\n", args...)
+		flags.Usage()
+		return 2
+	}
+	switch flags.NArg() {
+	case 0:
+	case 2: // the tutorial's way: app-server 127.0.0.1 65432
+		*addr = net.JoinHostPort(flags.Arg(0), flags.Arg(1))
+	default:
+		return usageError("want HOST PORT, or no arguments; got %q", flags.Args())
+	}
+	if *maxContent <= 0 || *idle <= 0 || *readTimeout <= 0 || *writeTimeout <= 0 {
+		return usageError("-max-content and the timeouts must be positive")
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "app-server: %v\n", err)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			fmt.Fprintf(stderr, "is another server already running? Stop it, or pick another port with -addr\n")
+		}
+		return 1
+	}
+
+	srv := &app.Server{
+		Log:          log.New(stdout, "", 0),
+		Quiet:        *quiet,
+		MaxContent:   *maxContent,
+		IdleTimeout:  *idle,
+		ReadTimeout:  *readTimeout,
+		WriteTimeout: *writeTimeout,
+		NeverRead:    *neverRead,
+	}
+	stopOnCancel := context.AfterFunc(ctx, func() { srv.Close() })
+	defer stopOnCancel()
+
+	err = srv.Serve(ln)
+	if errors.Is(err, app.ErrServerClosed) {
+		st := srv.Stats()
+		fmt.Fprintf(stdout, "server stopped: %d requests answered, %d clients rejected\n", st.Requests, st.Rejected)
+		return 0
+	}
+	fmt.Fprintf(stderr, "app-server: %v\n", err)
+	return 1
+}
