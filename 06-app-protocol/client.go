@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"os"
+	"syscall"
 	"time"
 
 	"example.com/sockets/06-app-protocol/message"
@@ -140,7 +141,7 @@ func (c *Conn) failed(ctx context.Context, err error) error {
 		return ctx.Err()
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return fmt.Errorf("no response from %s within %v", c.addr, c.timeout)
-	case errors.Is(err, io.EOF) && c.answers > 0:
+	case c.answers > 0 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)):
 		return fmt.Errorf("%s closed the connection after %d response(s), before answering this request; does it answer only one per connection?", c.addr, c.answers)
 	case errors.Is(err, io.EOF):
 		return fmt.Errorf("%s closed the connection without answering", c.addr)
