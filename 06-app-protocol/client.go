@@ -142,7 +142,7 @@ func (c *Conn) failed(ctx context.Context, err error) error {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return fmt.Errorf("no response from %s within %v", c.addr, c.timeout)
 	case c.answers > 0 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)):
-		return fmt.Errorf("%s closed the connection after %d response(s), before answering this request; does it answer only one per connection?", c.addr, c.answers)
+		return fmt.Errorf("%s closed the connection after %s, without answering this request: does it answer only one request per connection?", c.addr, plural(c.answers, "response"))
 	case errors.Is(err, io.EOF):
 		return fmt.Errorf("%s closed the connection without answering", c.addr)
 	}
@@ -153,4 +153,12 @@ func (c *Conn) logf(format string, args ...any) {
 	if c.log != nil {
 		c.log.Printf(format, args...)
 	}
+}
+
+// plural says "1 response" or "n responses".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -33,7 +33,7 @@ var fieldNames = map[string]int{
 // announce.
 func checkHeaderStart(c byte) error {
 	if c != '{' {
-		return fmt.Errorf("%w: starts with %q, not '{': is the peer speaking this protocol?", ErrHeader, c)
+		return fmt.Errorf("%w: starts with %q where '{' should be: not this protocol", ErrHeader, c)
 	}
 	return nil
 }

@@ -90,9 +90,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err = srv.Serve(ln)
 	if errors.Is(err, app.ErrServerClosed) {
 		st := srv.Stats()
-		fmt.Fprintf(stdout, "server stopped: %d requests answered, %d clients rejected\n", st.Requests, st.Rejected)
+		fmt.Fprintf(stdout, "server stopped: %s answered, %s rejected\n", plural(st.Requests, "request"), plural(st.Rejected, "client"))
 		return 0
 	}
 	fmt.Fprintf(stderr, "app-server: %v\n", err)
 	return 1
+}
+
+// plural says "1 request" or "n requests".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
