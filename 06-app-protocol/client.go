@@ -70,10 +70,12 @@ func (c *Conn) Do(ctx context.Context, req message.Message) (message.Message, er
 	if err != nil {
 		return message.Message{}, err
 	}
-	stop := c.bound(ctx)
-	defer stop()
+	release := c.bound(ctx)
+	defer release()
 
-	c.logf("sending %s to %s", Repr(b, shown), c.addr)
+	if c.log != nil {
+		c.log.Printf("sending %s to %s", Repr(b, shown), c.addr)
+	}
 	if _, err := c.nc.Write(b); err != nil {
 		return message.Message{}, c.failed(ctx, err)
 	}
@@ -82,10 +84,12 @@ func (c *Conn) Do(ctx context.Context, req message.Message) (message.Message, er
 		return message.Message{}, c.failed(ctx, err)
 	}
 	c.answers++
-	if resp.ContentType == message.TypeJSON {
-		c.logf("received response %s from %s", shorten(resp.Content), c.addr)
-	} else {
-		c.logf("received %s response from %s", resp.ContentType, c.addr)
+	switch {
+	case c.log == nil:
+	case resp.ContentType == message.TypeJSON:
+		c.log.Printf("received response %s from %s", shorten(resp.Content), c.addr)
+	default:
+		c.log.Printf("received %s response from %s", resp.ContentType, c.addr)
 	}
 	return resp, nil
 }
@@ -104,8 +108,11 @@ func (c *Conn) Flood(ctx context.Context, req message.Message) (sent int64, err 
 	stop := context.AfterFunc(ctx, func() { c.nc.SetWriteDeadline(time.Now()) })
 	defer stop()
 	for {
-		if ctx.Err() == nil {
-			c.nc.SetWriteDeadline(time.Now().Add(c.timeout))
+		c.nc.SetWriteDeadline(time.Now().Add(c.timeout))
+		if ctx.Err() != nil {
+			// ctx ended since the last Write, maybe just before the line
+			// above pushed the deadline out again: pull it back in.
+			c.nc.SetWriteDeadline(time.Now())
 		}
 		n, err := c.nc.Write(b)
 		sent += int64(n)
@@ -128,10 +135,21 @@ func (c *Conn) Close() error {
 }
 
 // bound sets the connection's deadline for one exchange, and pulls it in
-// to now if ctx ends first. The returned func undoes the latter.
-func (c *Conn) bound(ctx context.Context) (stop func() bool) {
+// to now if ctx ends first. The returned func undoes the latter; if ctx
+// has ended already, it waits until the deadline is pulled in, so that
+// this cannot happen after the next exchange has set its own.
+func (c *Conn) bound(ctx context.Context) (release func()) {
 	c.nc.SetDeadline(time.Now().Add(c.timeout))
-	return context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Now()) })
+	pulled := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		c.nc.SetDeadline(time.Now())
+		close(pulled)
+	})
+	return func() {
+		if !stop() {
+			<-pulled
+		}
+	}
 }
 
 // failed explains why an exchange failed.

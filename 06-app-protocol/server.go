@@ -65,8 +65,8 @@ type Server struct {
 
 // Stats are the server's counters at one moment.
 type Stats struct {
-	Requests int64 // requests answered, rejected ones included
-	Rejected int64 // connections closed because of a bad request
+	Requests int64 // whole requests received and answered, bad ones included
+	Rejected int64 // clients disconnected for sending something that is not a request
 }
 
 // Stats returns the server's counters.
@@ -101,7 +101,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		if !s.admit(nc) {
 			continue
 		}
-		s.logf("accepted connection from %s", nc.RemoteAddr())
+		if !s.Quiet {
+			s.logf("accepted connection from %s", nc.RemoteAddr())
+		}
 		if s.NeverRead {
 			go s.hold(nc)
 		} else {
@@ -169,7 +171,7 @@ func (s *Server) serve(nc net.Conn) {
 			}
 			if len(out) > 0 {
 				if werr := s.write(nc, out, addr); werr != nil {
-					s.hangUp(nc, addr, werr)
+					s.hangUp(nc, addr, werr, abort)
 					return
 				}
 			}
@@ -223,14 +225,14 @@ func (s *Server) readFailed(nc net.Conn, addr string, p *message.Parser, err err
 			s.reject(nc, addr, errorResponse(terr), terr)
 			return
 		}
-		s.hangUp(nc, addr, nil)
+		s.hangUp(nc, addr, nil, justClose)
 	case errors.Is(err, os.ErrDeadlineExceeded) && p.Pending() == 0:
-		s.hangUp(nc, addr, fmt.Errorf("idle for %v", idle))
+		s.hangUp(nc, addr, fmt.Errorf("idle for %v", idle), justClose)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		terr := fmt.Errorf("request not complete after %v (%d bytes received)", readTimeout, p.Pending())
 		s.reject(nc, addr, errorResponse(terr), terr)
 	default:
-		s.hangUp(nc, addr, fmt.Errorf("read: %w", err))
+		s.hangUp(nc, addr, fmt.Errorf("read: %w", err), justClose)
 	}
 }
 
@@ -250,20 +252,29 @@ func (s *Server) reject(nc net.Conn, addr string, out []byte, why error) {
 	// A client that sent garbage may not read either: a short deadline.
 	nc.SetWriteDeadline(time.Now().Add(min(time.Second, orDefault(s.WriteTimeout, DefaultWriteTimeout))))
 	nc.Write(out)
-	s.hangUp(nc, addr, fmt.Errorf("rejected: %w", why))
-	// hangUp has closed nc: the lingering happened in it.
+	s.hangUp(nc, addr, fmt.Errorf("rejected: %w", why), linger)
 }
 
+// How hangUp closes a connection.
+const (
+	justClose = iota
+	// linger: the client may still be sending, and closing with unread
+	// bytes in the socket sends a reset, which can destroy the last
+	// response before the client reads it. So close only the sending
+	// side first, then read and drop what the client still sends, for a
+	// second at most: a "lingering close".
+	linger
+	// abort: a write failed, so there is no response left to protect,
+	// and the bytes queued for the client would keep the connection
+	// half-alive in the kernel. Close with a reset instead.
+	abort
+)
+
 // hangUp ends serve: it logs why the connection ends (nil: the client was
-// done), forgets it, and closes it. The line comes first, so that once
-// the client sees the connection close, the log already says why.
-//
-// If the client may still be sending (we are hanging up on it), closing
-// with unread bytes in the socket would send a reset, which can destroy
-// the last response before the client reads it. So hangUp first closes
-// only its sending side, and reads and drops what the client still sends,
-// for a second at most: a "lingering close".
-func (s *Server) hangUp(nc net.Conn, addr string, why error) {
+// done), forgets it, and closes it the way how says. The line comes first,
+// so that once the client sees the connection close, the log already says
+// why.
+func (s *Server) hangUp(nc net.Conn, addr string, why error, how int) {
 	defer s.wg.Done()
 	switch {
 	case why == nil:
@@ -275,12 +286,18 @@ func (s *Server) hangUp(nc net.Conn, addr string, why error) {
 	default:
 		s.logf("closing connection to %s: %v", addr, why)
 	}
-	if why != nil && !s.isClosed() {
+	switch {
+	case s.isClosed():
+	case how == linger:
 		if cw, ok := nc.(interface{ CloseWrite() error }); ok {
 			cw.CloseWrite()
 		}
 		nc.SetReadDeadline(time.Now().Add(time.Second))
 		io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
+	case how == abort:
+		if tc, ok := nc.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
 	}
 	s.forget(nc)
 	nc.Close()

@@ -31,6 +31,8 @@ func NewDecoder(r io.Reader) *Decoder {
 // [ErrTruncated] if it ended inside one. Bad bytes give an error wrapping
 // [ErrHeader] or [ErrTooLarge]. Errors from the reader itself, such as a
 // timeout, are returned wrapped: errors.Is and errors.As see through.
+// After an error the stream is out of step with the messages in it: stop
+// decoding it.
 func (d *Decoder) Decode() (Message, error) {
 	var prefix [2]byte
 	if n, err := io.ReadFull(d.r, prefix[:]); err != nil {

@@ -32,10 +32,14 @@ var fieldNames = map[string]int{
 // rather than a wait for the 18 KB ("GE") or 5 KB its first two bytes
 // announce.
 func checkHeaderStart(c byte) error {
-	if c != '{' {
-		return fmt.Errorf("%w: starts with %q where '{' should be: not this protocol", ErrHeader, c)
+	if c == '{' {
+		return nil
 	}
-	return nil
+	shown := fmt.Sprintf("byte 0x%02x", c)
+	if c >= 0x20 && c < 0x7f {
+		shown = "'" + string(rune(c)) + "'"
+	}
+	return fmt.Errorf("%w: starts with %s where '{' should be: not this protocol", ErrHeader, shown)
 }
 
 // parseHeader decodes a JSON header into m's fields and returns its

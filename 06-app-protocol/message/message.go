@@ -115,7 +115,7 @@ func Write(w io.Writer, m Message) error {
 // is, UTF-8 included, except `"` and `\`, which get a backslash, and the
 // control characters below U+0020, which become \b \f \n \r \t or
 // \u00XX with lower-case hex digits. (encoding/json differs: it also
-// escapes <, > and &, U+2028 and U+2029, and uses upper-case hex.)
+// escapes <, > and &, and U+2028 and U+2029.)
 // The caller makes sure s is valid UTF-8.
 func AppendString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"

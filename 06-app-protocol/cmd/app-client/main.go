@@ -2,7 +2,8 @@
 // prints the answers, byte for byte as app-client.py does. Like the
 // tutorial's client it takes HOST PORT ACTION VALUE; with -addr, or with
 // the default address, just ACTION VALUE. More ACTION VALUE pairs are sent
-// one after the other on the same connection.
+// one after the other on the same connection; with more than one pair, the
+// arguments start with HOST PORT unless -addr is given.
 //
 // With -flood it sends its request over and over and never reads an
 // answer: the tutorial's app-client-test.py, for watching the kernel's
@@ -21,6 +22,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	app "example.com/sockets/06-app-protocol"
@@ -61,6 +63,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	rest := flags.Args()
 	if !given["addr"] && len(rest) >= 4 { // the tutorial's way: app-client 127.0.0.1 65432 search morpheus
+		if port, err := strconv.ParseUint(rest[1], 10, 16); err != nil || port == 0 {
+			return usageError("with four arguments or more, the first two are HOST PORT, and PORT %q is not a port number; to send several requests to the default address, give -addr", rest[1])
+		}
 		*addr = net.JoinHostPort(rest[0], rest[1])
 		rest = rest[2:]
 	}
