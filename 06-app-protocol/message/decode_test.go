@@ -112,6 +112,13 @@ func TestDecodeStream(t *testing.T) {
 	want = append(want, emptyMessage, want[0])
 	stream = append(stream, concat(t, emptyMessage, want[0])...)
 
+	assertBothDecode(t, stream, want)
+}
+
+// assertBothDecode checks that the Decoder and the Parser each find want
+// in stream, and then a clean end.
+func assertBothDecode(t *testing.T, stream []byte, want []message.Message) {
+	t.Helper()
 	msgs, err := decodeAll(bytes.NewReader(stream), 0)
 	assert.Equal(t, io.EOF, err)
 	assert.Empty(t, diffMessages(want, msgs), "Decoder")
@@ -591,15 +598,7 @@ func TestHeaderVariantsAccepted(t *testing.T) {
 			wire := frame(tt.header, tt.content)
 			// Twice, to see that the next message is read from the right place.
 			stream := append(bytes.Clone(wire), wire...)
-			want := []message.Message{tt.want, tt.want}
-
-			msgs, err := decodeAll(bytes.NewReader(stream), 0)
-			assert.Equal(t, io.EOF, err)
-			assert.Empty(t, diffMessages(want, msgs), "Decoder")
-
-			msgs, err = parseAll(0, stream)
-			assert.Equal(t, io.EOF, err)
-			assert.Empty(t, diffMessages(want, msgs), "Parser")
+			assertBothDecode(t, stream, []message.Message{tt.want, tt.want})
 		})
 	}
 }
