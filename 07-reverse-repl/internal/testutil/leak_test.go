@@ -1,0 +1,31 @@
+package testutil
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestCheckLeaksFindsALeak(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	f := runFake(t, func(tb testing.TB) {
+		CheckLeaks(tb)
+		go func() { <-release }() // still blocked when the fake test ends
+	})
+	assert.Contains(t, f.report(), "are still running")
+	assert.Contains(t, f.report(), "TestCheckLeaksFindsALeak")
+}
+
+func TestCheckLeaksRunsAfterLaterCleanups(t *testing.T) {
+	f := runFake(t, func(tb testing.TB) {
+		CheckLeaks(tb)
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() { <-stop; close(done) }()
+		// Registered after CheckLeaks, so it runs before the check:
+		// the goroutine is gone by then.
+		tb.Cleanup(func() { close(stop); <-done })
+	})
+	assert.Empty(t, f.report())
+}

@@ -1,0 +1,377 @@
+package testutil
+
+import (
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// A chapter's README shows commands and what they print in ```console
+// blocks. Each such block is named by an HTML comment on the line before its
+// fence, which GitHub does not render:
+//
+//	<!-- check: server -->
+//	```console
+//	$ go run ./cmd/echo-server
+//	listening on 127.0.0.1:65432
+//	```
+//
+// and the chapter's TestREADME runs the commands for real and compares.
+// A console block without a name, or one that no test checks, fails the
+// test: no command in a README goes unchecked.
+
+// Readme is a chapter README loaded for checking.
+type Readme struct {
+	t        testing.TB
+	path     string
+	console  map[string]*block
+	order    []string
+	snippets []*block // ```go blocks
+}
+
+type block struct {
+	line    int
+	text    string
+	checked bool
+}
+
+var checkComment = regexp.MustCompile(`^<!-- check: ([\w.-]+) -->$`)
+
+// LoadReadme reads the README at path. At cleanup it fails t if a console
+// block was neither checked nor skipped, so check every block from one test
+// (subtests are fine). That check is left out when go test runs only some
+// subtests (-run A/B) or skips some (-skip).
+func LoadReadme(t testing.TB, path string) *Readme {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read README: %v", err)
+	}
+	r := &Readme{t: t, path: path, console: make(map[string]*block)}
+	lines := strings.Split(string(data), "\n")
+	for i := 0; i < len(lines); i++ {
+		info, ok := strings.CutPrefix(lines[i], "```")
+		if !ok {
+			continue
+		}
+		start := i
+		var body []string
+		for i++; i < len(lines) && !strings.HasPrefix(lines[i], "```"); i++ {
+			body = append(body, lines[i])
+		}
+		b := &block{line: start + 1, text: strings.Join(body, "\n") + "\n"}
+		switch strings.TrimSpace(info) {
+		case "go":
+			r.snippets = append(r.snippets, b)
+		case "console":
+			var m []string
+			if start > 0 {
+				m = checkComment.FindStringSubmatch(lines[start-1])
+			}
+			switch {
+			case m == nil:
+				t.Errorf("%s:%d: console block has no <!-- check: NAME --> line before it; every command shown must be checked by a test", path, b.line)
+			case r.console[m[1]] != nil:
+				t.Errorf("%s:%d: a console block named %q already exists", path, b.line, m[1])
+			default:
+				r.console[m[1]] = b
+				r.order = append(r.order, m[1])
+			}
+		}
+	}
+	t.Cleanup(func() {
+		if filtered() {
+			return // -run or -skip chose some subtests; the others did not run
+		}
+		for _, name := range r.order {
+			if b := r.console[name]; !b.checked {
+				t.Errorf("%s:%d: console block %q is not checked by any test", path, b.line, name)
+			}
+		}
+	})
+	return r
+}
+
+// filtered reports whether go test was asked to run only some subtests
+// (-run with a "/" in it) or to skip some (-skip).
+func filtered() bool {
+	run, skip := flag.Lookup("test.run"), flag.Lookup("test.skip")
+	return (run != nil && strings.Contains(run.Value.String(), "/")) ||
+		(skip != nil && skip.Value.String() != "")
+}
+
+func (r *Readme) block(t testing.TB, name string) *block {
+	t.Helper()
+	b := r.console[name]
+	if b == nil {
+		t.Fatalf("%s has no console block named %q", r.path, name)
+	}
+	return b
+}
+
+// Commands returns the command lines of the console block name: its lines
+// that start with the prompt "$ ", without the prompt.
+func (r *Readme) Commands(t testing.TB, name string) []string {
+	t.Helper()
+	var cmds []string
+	for line := range strings.Lines(r.block(t, name).text) {
+		if c, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "$ "); ok {
+			cmds = append(cmds, c)
+		}
+	}
+	if len(cmds) == 0 {
+		t.Fatalf("%s: console block %q has no command line", r.path, name)
+	}
+	return cmds
+}
+
+// Command returns the one command line of the console block name.
+func (r *Readme) Command(t testing.TB, name string) string {
+	t.Helper()
+	cmds := r.Commands(t, name)
+	if len(cmds) != 1 {
+		t.Fatalf("%s: console block %q has %d commands, want 1", r.path, name, len(cmds))
+	}
+	return cmds[0]
+}
+
+// Check compares the console block name with got, a transcript of a real
+// run. Both sides lose trailing spaces and trailing blank lines, then go
+// through each normalize function in turn (to mask port numbers, say).
+func (r *Readme) Check(t testing.TB, name, got string, normalize ...func(string) string) {
+	t.Helper()
+	b := r.block(t, name)
+	b.checked = true
+	clean := func(s string) string {
+		var out []string
+		for line := range strings.Lines(s) {
+			out = append(out, strings.TrimRight(line, " \t\r\n"))
+		}
+		for len(out) > 0 && out[len(out)-1] == "" {
+			out = out[:len(out)-1]
+		}
+		s = strings.Join(out, "\n")
+		for _, f := range normalize {
+			s = f(s)
+		}
+		return s
+	}
+	lines := func(s string) []string { return strings.Split(clean(s), "\n") }
+	if diff := cmp.Diff(lines(b.text), lines(got)); diff != "" {
+		t.Errorf("%s:%d: console block %q differs from a real run (-README +run):\n%s\nThe run printed:\n%s", r.path, b.line, name, diff, got)
+	}
+}
+
+// Skip marks the console block name as deliberately not checked in this run
+// and skips t (a subtest, usually) with reason.
+func (r *Readme) Skip(t testing.TB, name, reason string) {
+	t.Helper()
+	r.block(t, name).checked = true
+	t.Skipf("%s: console block %q not checked: %s", r.path, name, reason)
+}
+
+// Need returns the path of the external program tool that the console
+// blocks need. When it is missing, the blocks are marked as not checked and t
+// is skipped, except under CI, where t fails (see NeedTool).
+func (r *Readme) Need(t testing.TB, tool string, blocks ...string) string {
+	t.Helper()
+	path, err := exec.LookPath(tool)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is needed and CI is set: install it (%v)", tool, err)
+	}
+	for _, name := range blocks {
+		r.block(t, name).checked = true
+	}
+	t.Skipf("%s: console blocks %v not checked: %s is not installed", r.path, blocks, tool)
+	return ""
+}
+
+// CheckGoSnippets fails t for every ```go block of the README that is not a
+// verbatim excerpt of a .go file under dir. Indentation and blank lines are
+// ignored, and a line "// ..." splits a snippet into pieces that are looked
+// up separately, so a README can quote a function with its middle left out.
+func (r *Readme) CheckGoSnippets(t testing.TB, dir string) {
+	t.Helper()
+	var sources [][]string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		sources = append(sources, codeLines(string(data)))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("read .go files under %s: %v", dir, err)
+	}
+	for _, b := range r.snippets {
+		for _, piece := range strings.Split(b.text, "// ...\n") {
+			want := codeLines(piece)
+			if len(want) == 0 {
+				continue
+			}
+			found := slices.ContainsFunc(sources, func(src []string) bool { return containsRun(src, want) })
+			if !found {
+				t.Errorf("%s:%d: go snippet is not in any .go file under %s; it starts %q", r.path, b.line, dir, want[0])
+			}
+		}
+	}
+}
+
+// codeLines returns the lines of s with surrounding white space removed and
+// blank lines dropped.
+func codeLines(s string) []string {
+	var out []string
+	for line := range strings.Lines(s) {
+		if l := strings.TrimSpace(line); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func containsRun(src, run []string) bool {
+	for i := 0; i+len(run) <= len(src); i++ {
+		if slices.Equal(src[i:i+len(run)], run) {
+			return true
+		}
+	}
+	return false
+}
+
+// Terminal runs command lines the way a learner types them into one terminal
+// and records the transcript: each line after the prompt "$ ", then what the
+// command printed (standard output and error together, in order), and "^C"
+// where Ctrl-C was pressed.
+type Terminal struct {
+	t       testing.TB
+	rewrite *strings.Replacer
+	out     Buffer
+}
+
+// NewTerminal returns a terminal that runs each line with bash -c after
+// replacing, in it, each old string with the new one that follows it (pairs
+// as for strings.NewReplacer). That is how a test turns the README's
+// `go run ./cmd/echo-server` into the binary from Build, and the README's
+// default address into the test server's. The transcript keeps the line as
+// the README shows it.
+func NewTerminal(t testing.TB, oldnew ...string) *Terminal {
+	t.Helper()
+	return &Terminal{t: t, rewrite: strings.NewReplacer(oldnew...)}
+}
+
+// Start types line and leaves the command running, as with a server in its
+// own terminal. Process.WaitOutput then matches the whole transcript. When
+// line is a `go run` command, or a pipeline that ends with one, and exits
+// with a non-zero code, the transcript ends with "exit status N", as go run
+// prints it.
+func (term *Terminal) Start(line string) *Process {
+	term.t.Helper()
+	fmt.Fprintf(&term.out, "$ %s\n", line)
+	var exited func(*os.ProcessState)
+	if endsWithGoRun(line) {
+		// go run reports a program's failure on its own last line.
+		exited = func(ps *os.ProcessState) {
+			if code := ps.ExitCode(); code > 0 {
+				fmt.Fprintf(&term.out, "exit status %d\n", code)
+			}
+		}
+	}
+	p := startCombined(term.t, exec.Command(shell(), "-c", term.rewrite.Replace(line)), &term.out, exited)
+	p.name = strconv.Quote(line)
+	return p
+}
+
+// endsWithGoRun reports whether the last command of line's pipeline is
+// go run: the shell's exit code is then go run's.
+func endsWithGoRun(line string) bool {
+	last := line[strings.LastIndex(line, "|")+1:]
+	return strings.HasPrefix(strings.TrimSpace(last), "go run ")
+}
+
+// Run types line, waits (at most Timeout) for the command to finish and
+// returns its exit code.
+func (term *Terminal) Run(line string) int {
+	term.t.Helper()
+	return term.Start(line).Wait()
+}
+
+// Interrupt presses Ctrl-C while p runs: the transcript shows ^C and p's
+// process group gets SIGINT. Output reaches the transcript a moment after the
+// process writes it, so first wait with WaitOutput for what p should have
+// printed by now, as a person watching the terminal would.
+func (term *Terminal) Interrupt(p *Process) {
+	term.t.Helper()
+	term.out.Write([]byte("^C\n"))
+	p.Interrupt()
+}
+
+// shell returns bash where there is one, else sh. bash -c runs a simple
+// command in place of itself, so Ctrl-C reaches the command directly and its
+// exit code is the command's own; dash, Debian's sh, stays in between.
+func shell() string {
+	if path, err := exec.LookPath("bash"); err == nil {
+		return path
+	}
+	return "sh"
+}
+
+// Transcript returns everything the terminal has shown so far.
+func (term *Terminal) Transcript() string { return term.out.String() }
+
+var hostPort = regexp.MustCompile(`((?:\d{1,3}\.){3}\d{1,3}|\]|localhost):(\d+)\b`)
+
+// MaskPorts returns s with every port number after an IPv4 address, an IPv6
+// address in brackets or "localhost" replaced by PORT, except the ports
+// listed in keep. Ephemeral ports differ on every run; the ports a README
+// promises (5000, 65432) are kept so that a wrong one in the text is caught.
+func MaskPorts(s string, keep ...string) string {
+	return hostPort.ReplaceAllStringFunc(s, func(m string) string {
+		sub := hostPort.FindStringSubmatch(m)
+		if slices.Contains(keep, sub[2]) {
+			return m
+		}
+		return sub[1] + ":PORT"
+	})
+}
+
+// SquashSpaces returns s with every run of spaces and tabs inside a line
+// turned into one space: for tools such as ss that align columns to the
+// width of what they print.
+func SquashSpaces(s string) string {
+	return spaces.ReplaceAllString(s, " ")
+}
+
+var spaces = regexp.MustCompile(`[ \t]+`)
+
+// NeedTool returns the path of an external program a test needs, such as nc
+// or ss. When the program is missing the test is skipped, except under CI
+// (the CI environment variable is set), where it fails: CI must never skip a
+// README check quietly.
+func NeedTool(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is needed and CI is set: install it (%v)", name, err)
+		}
+		t.Skipf("%s is not installed: %v", name, err)
+	}
+	return path
+}

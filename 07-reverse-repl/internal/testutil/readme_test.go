@@ -1,0 +1,206 @@
+package testutil
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const sampleReadme = "# Sample\n\n" +
+	"<!-- check: greet -->\n" +
+	"```console\n" +
+	"$ echo hello\n" +
+	"hello\n" +
+	"```\n\n" +
+	"<!-- check: two -->\n" +
+	"```console\n" +
+	"$ echo a\n" +
+	"a\n" +
+	"$ echo b\n" +
+	"b\n" +
+	"```\n\n" +
+	"```go\n" +
+	"func add(a, b int) int {\n" +
+	"\treturn a + b\n" +
+	"// ...\n" +
+	"}\n" +
+	"```\n"
+
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	return path
+}
+
+func TestReadmeCommands(t *testing.T) {
+	r := LoadReadme(t, writeFile(t, t.TempDir(), "README.md", sampleReadme))
+	assert.Equal(t, "echo hello", r.Command(t, "greet"))
+	assert.Equal(t, []string{"echo a", "echo b"}, r.Commands(t, "two"))
+	r.Check(t, "greet", "$ echo hello\nhello\n")
+	r.Check(t, "two", "$ echo a\na\n$ echo b\nb\n\n")
+}
+
+func TestReadmeReportsProblems(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name   string
+		readme string
+		body   func(tb testing.TB, r *Readme)
+		want   string
+	}{
+		{
+			name:   "unnamed console block",
+			readme: "```console\n$ ls\n```\n",
+			want:   "README.md:1: console block has no <!-- check: NAME --> line before it",
+		},
+		{
+			name:   "block never checked",
+			readme: sampleReadme,
+			body:   func(tb testing.TB, r *Readme) { r.Check(tb, "greet", "$ echo hello\nhello\n") },
+			want:   `README.md:10: console block "two" is not checked by any test`,
+		},
+		{
+			name:   "output differs",
+			readme: "<!-- check: x -->\n```console\n$ echo hello\nhello\n```\n",
+			body:   func(tb testing.TB, r *Readme) { r.Check(tb, "x", "$ echo hello\nhullo\n") },
+			want:   `README.md:2: console block "x" differs from a real run`,
+		},
+		{
+			name:   "duplicate name",
+			readme: "<!-- check: x -->\n```console\n$ a\n```\n<!-- check: x -->\n```console\n$ b\n```\n",
+			body:   func(tb testing.TB, r *Readme) { r.Check(tb, "x", "$ a\n") },
+			want:   `a console block named "x" already exists`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, dir, "README.md", tt.readme)
+			f := runFake(t, func(tb testing.TB) {
+				r := LoadReadme(tb, path)
+				if tt.body != nil {
+					tt.body(tb, r)
+				}
+			})
+			assert.Contains(t, f.report(), tt.want)
+		})
+	}
+}
+
+func TestReadmeSkip(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "README.md", "<!-- check: x -->\n```console\n$ a\n```\n")
+	f := runFake(t, func(tb testing.TB) { LoadReadme(tb, path).Skip(tb, "x", "no tool") })
+	assert.Empty(t, f.report())
+	assert.Contains(t, f.skipped, "not checked: no tool")
+}
+
+func TestCheckGoSnippets(t *testing.T) {
+	dir := t.TempDir()
+	readme := writeFile(t, dir, "README.md", sampleReadme)
+	src := filepath.Join(dir, "src")
+	require.NoError(t, os.Mkdir(src, 0o755))
+
+	writeFile(t, src, "add.go", "package x\n\n// add adds.\nfunc add(a, b int) int {\n\t\treturn a + b\n}\n")
+	f := runFake(t, func(tb testing.TB) {
+		r := LoadReadme(tb, readme)
+		r.CheckGoSnippets(tb, src)
+		r.Check(tb, "greet", "$ echo hello\nhello\n")
+		r.Check(tb, "two", "$ echo a\na\n$ echo b\nb\n")
+	})
+	assert.Empty(t, f.report())
+
+	writeFile(t, src, "add.go", "package x\n\nfunc add(a, b int) int {\n\treturn b + a\n}\n")
+	f = runFake(t, func(tb testing.TB) {
+		r := LoadReadme(tb, readme)
+		r.CheckGoSnippets(tb, src)
+		r.Check(tb, "greet", "$ echo hello\nhello\n")
+		r.Check(tb, "two", "$ echo a\na\n$ echo b\nb\n")
+	})
+	assert.Contains(t, f.report(), `README.md:17: go snippet is not in any .go file`)
+}
+
+func TestTerminal(t *testing.T) {
+	bin := helperBin(t)
+	term := NewTerminal(t, "go run ./helper", bin, "./helper", bin)
+
+	assert.Equal(t, 1, term.Run("./helper echo hi"))
+	assert.Equal(t, 2, term.Run("go run ./helper echo hi there"))
+	assert.Equal(t, 1, term.Run("echo | go run ./helper echo piped"))
+	p := term.Start("go run ./helper wait-for-interrupt")
+	p.WaitOutput("ready\n")
+	term.Interrupt(p)
+	assert.Equal(t, 3, p.Wait())
+
+	want := strings.Join([]string{
+		"$ ./helper echo hi",
+		"hi",
+		"to stderr",
+		"$ go run ./helper echo hi there",
+		"hi there",
+		"to stderr",
+		"exit status 2",
+		"$ echo | go run ./helper echo piped",
+		"piped",
+		"to stderr",
+		"exit status 1",
+		"$ go run ./helper wait-for-interrupt",
+		"ready",
+		"^C",
+		"interrupted",
+		"exit status 3",
+		"",
+	}, "\n")
+	assert.Equal(t, want, term.Transcript())
+}
+
+func TestMaskPorts(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"listening on 127.0.0.1:5000", "listening on 127.0.0.1:5000"},
+		{"connection from 127.0.0.1:51234", "connection from 127.0.0.1:PORT"},
+		{"dial [::1]:40000 and localhost:8080", "dial [::1]:PORT and localhost:PORT"},
+		{"LISTEN 0 4096 127.0.0.1:5000 0.0.0.0:*", "LISTEN 0 4096 127.0.0.1:5000 0.0.0.0:*"},
+		{"no address here: 12345", "no address here: 12345"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, MaskPorts(tt.in, "5000"), "MaskPorts(%q)", tt.in)
+	}
+}
+
+func TestSquashSpaces(t *testing.T) {
+	assert.Equal(t, "State Recv-Q\nLISTEN 0", SquashSpaces("State  Recv-Q\nLISTEN\t   0"))
+}
+
+func TestNeedTool(t *testing.T) {
+	assert.NotEmpty(t, NeedTool(t, "sh"))
+
+	t.Setenv("CI", "")
+	f := runFake(t, func(tb testing.TB) { NeedTool(tb, "no-such-tool-here") })
+	assert.Contains(t, f.skipped, "no-such-tool-here is not installed")
+
+	t.Setenv("CI", "true")
+	f = runFake(t, func(tb testing.TB) { NeedTool(tb, "no-such-tool-here") })
+	assert.Contains(t, f.report(), "no-such-tool-here is needed and CI is set")
+}
+
+func TestReadmeNeed(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "README.md", "<!-- check: x -->\n```console\n$ a\n```\n")
+	f := runFake(t, func(tb testing.TB) {
+		r := LoadReadme(tb, path)
+		assert.NotEmpty(t, r.Need(tb, "sh", "x"))
+		r.Check(tb, "x", "$ a\n")
+	})
+	assert.Empty(t, f.report())
+
+	t.Setenv("CI", "")
+	f = runFake(t, func(tb testing.TB) { LoadReadme(tb, path).Need(tb, "no-such-tool-here", "x") })
+	assert.Empty(t, f.report(), "the block counts as handled")
+	assert.Contains(t, f.skipped, "no-such-tool-here is not installed")
+
+	t.Setenv("CI", "true")
+	f = runFake(t, func(tb testing.TB) { LoadReadme(tb, path).Need(tb, "no-such-tool-here", "x") })
+	assert.Contains(t, f.report(), "no-such-tool-here is needed and CI is set")
+}

@@ -1,0 +1,71 @@
+// Package reverse is chapter 07 of the course, its last: sockets by hand.
+//
+// It ports a short tutorial in which two Python sessions, side by side, make
+// one TCP connection one call at a time: the server side binds, listens and
+// accepts; the client side connects and sends "Hello, world!"; the server
+// receives it, sends it back reversed and closes; the client receives
+// "!dlrow ,olleH", and then an empty read: the server has closed.
+//
+// The package has the two sides of that session as Go code: a Server that
+// answers every client that way, any number at once, and a REPL, a small
+// command interpreter that lets a person (or a script) dial, send, receive,
+// half-close and close one step at a time, and watch what each step does.
+//
+// What changed since 06-app-protocol: almost everything is smaller. There is
+// no framing here on purpose: the server answers whatever its first read
+// returns, as the tutorial does, and the chapter shows what that can and
+// cannot promise.
+package reverse
+
+import "unicode/utf8"
+
+// DefaultAddr is the tutorial's port 7342, on the loopback interface.
+const DefaultAddr = "127.0.0.1:7342"
+
+// Runes returns a copy of b with its characters in reverse order: each
+// UTF-8 encoded rune stays whole, so "héllo 🐶" becomes "🐶 olléh". A byte
+// that is not part of valid UTF-8 is kept as it is and moves as a unit of
+// its own, so no byte is lost or replaced, and Runes(Runes(b)) is b.
+//
+// A rune is not always what a reader sees as one character: "e" followed by
+// U+0301 (a combining acute accent) shows as "é", and reversing puts the
+// accent before the "e".
+func Runes(b []byte) []byte {
+	out := make([]byte, len(b))
+	end := len(out)
+	for i := 0; i < len(b); {
+		// DecodeRune returns a size of 1 for a byte that does not start
+		// a valid encoding, so invalid bytes are copied one by one.
+		_, size := utf8.DecodeRune(b[i:])
+		end -= size
+		copy(out[end:], b[i:i+size])
+		i += size
+	}
+	return out
+}
+
+// Bytes returns a copy of b with its bytes in reverse order, as the
+// tutorial's bytes(reversed(data)) does. That is right for ASCII, and wrong
+// for any character that UTF-8 encodes in more than one byte: reversing
+// "é" (0xC3 0xA9) gives 0xA9 0xC3, which is not UTF-8 at all.
+func Bytes(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		out[len(b)-1-i] = c
+	}
+	return out
+}
+
+// incompleteRune reports whether b ends partway through a rune: with the
+// first bytes of a valid UTF-8 encoding, but not all of them. A read can
+// stop there, when the rest of the rune has not arrived yet.
+func incompleteRune(b []byte) bool {
+	// A rune is at most utf8.UTFMax bytes, so its start, if any is
+	// missing, is among the last UTFMax-1 bytes.
+	for i := len(b) - 1; i >= 0 && i > len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			return !utf8.FullRune(b[i:])
+		}
+	}
+	return false
+}

@@ -1,0 +1,271 @@
+package reverse
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"sync"
+	"time"
+)
+
+// DefaultReadSize is how many bytes the server takes in its one read: the
+// tutorial's recv(1024).
+const DefaultReadSize = 1024
+
+// DefaultTimeout is how long the server waits for a client's first bytes,
+// and then for the client to take the answer. It is generous, because the
+// client may be a person typing into reverse-repl.
+const DefaultTimeout = 5 * time.Minute
+
+// ErrServerClosed is returned by Serve after Close.
+var ErrServerClosed = errors.New("reverse: server closed")
+
+// Server answers each client once, the way the tutorial's server does: it
+// reads what the client has sent, writes it back reversed, and closes the
+// connection. It serves every client on a goroutine of its own. The zero
+// value is ready to use.
+//
+// The server answers what its first read returns, up to ReadSize bytes.
+// That is not framing: a read returns what has arrived so far, and a client
+// that sends its text in two writes may get only the first one reversed.
+// It works for a short text sent in one write, which arrives in one piece
+// on the loopback interface and almost always elsewhere. A protocol that
+// must not depend on that needs framing, as in 06-app-protocol.
+type Server struct {
+	// Log gets a line for each step of each connection. Nil means no
+	// logging.
+	Log *log.Logger
+
+	// ReverseBytes makes the server reverse raw bytes, as the tutorial
+	// does, instead of runes. See Bytes.
+	ReverseBytes bool
+
+	// ReadSize is the most bytes the server takes from a client. More
+	// than that is ignored: the client gets the first ReadSize bytes
+	// reversed. When reversing runes, a read that ends partway through a
+	// rune is topped up with the rest of that rune, so the answer may be
+	// up to 3 bytes longer. Zero means DefaultReadSize.
+	ReadSize int
+
+	// Timeout bounds the wait for the client's first bytes, and then for
+	// the answer to be written. Zero means DefaultTimeout.
+	Timeout time.Duration
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[net.Conn]struct{}
+	closed    bool
+	wg        sync.WaitGroup // one for each connection's goroutine
+}
+
+// Serve accepts connections on ln and answers each one on a goroutine of
+// its own. It returns ErrServerClosed after Close, or the error that
+// stopped Accept. Serve closes ln before it returns.
+func (s *Server) Serve(ln net.Listener) error {
+	if !s.trackListener(ln) {
+		ln.Close()
+		return ErrServerClosed
+	}
+	defer s.untrackListener(ln)
+	defer ln.Close()
+
+	s.logf("listening on %s", ln.Addr())
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if s.isClosed() {
+				return ErrServerClosed
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		if !s.trackConn(conn) {
+			conn.Close() // Close was called while Accept returned
+			continue
+		}
+		go s.serveConn(conn)
+	}
+}
+
+// serveConn answers one client and closes its connection. trackConn has
+// counted it in s.wg.
+func (s *Server) serveConn(conn net.Conn) {
+	defer s.wg.Done()
+	defer s.untrackConn(conn)
+
+	peer := conn.RemoteAddr()
+	s.logf("connection from %s", peer)
+	if err := s.answer(conn); err != nil {
+		s.logf("closing connection to %s: %v", peer, err)
+		conn.Close()
+		return
+	}
+	// The client may have sent more than the one read took, or may still
+	// be sending. Closing a socket with unread input sends a reset, which
+	// can destroy the answer before the client reads it; lingerClose
+	// sends a normal end of stream first.
+	ignored := lingerClose(conn)
+	if ignored > 0 {
+		s.logf("closing connection to %s (ignored %d more bytes from it)", peer, ignored)
+	} else {
+		s.logf("closing connection to %s", peer)
+	}
+	conn.Close()
+}
+
+// answer reads what the client sends and writes it back reversed.
+func (s *Server) answer(conn net.Conn) error {
+	peer := conn.RemoteAddr()
+	conn.SetDeadline(time.Now().Add(s.timeout()))
+	data, err := s.receive(conn)
+	switch {
+	case errors.Is(err, io.EOF) && len(data) == 0:
+		// The client shut down its sending side without sending
+		// anything. There is nothing to reverse, and nothing to wait for.
+		s.logf("received nothing from %s: it shut down its sending side", peer)
+		return nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("nothing received for %v", s.timeout())
+	case err != nil && len(data) == 0:
+		return err
+	}
+	s.logf("received %d bytes from %s: %q", len(data), peer, data)
+
+	var reply []byte
+	if s.ReverseBytes {
+		reply = Bytes(data)
+	} else {
+		reply = Runes(data)
+	}
+	if _, err := conn.Write(reply); err != nil {
+		return err
+	}
+	s.logf("sent %d bytes to %s: %q", len(reply), peer, reply)
+	return nil
+}
+
+// receive makes one read of up to ReadSize bytes, like the tutorial's
+// recv(1024). When reversing runes, it then reads the rest of a rune that
+// the read cut in two, one byte at a time. An error that ends those extra
+// reads is dropped: the bytes that did arrive are answered.
+func (s *Server) receive(conn net.Conn) ([]byte, error) {
+	size := s.readSize()
+	buf := make([]byte, size, size+3)
+	n, err := conn.Read(buf)
+	buf = buf[:n]
+	if err != nil || s.ReverseBytes {
+		return buf, err
+	}
+	for incompleteRune(buf) {
+		var b [1]byte
+		if _, err := conn.Read(b[:]); err != nil {
+			break
+		}
+		buf = append(buf, b[0])
+	}
+	return buf, nil
+}
+
+// lingerClose half-closes conn, so that the client reads the answer and then
+// EOF, and reads and discards what the client still sends until it closes
+// its side, for at most a second or a megabyte. It returns how many bytes it
+// discarded.
+func lingerClose(conn net.Conn) int64 {
+	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	conn.SetReadDeadline(time.Now().Add(time.Second))
+	n, _ := io.Copy(io.Discard, io.LimitReader(conn, 1<<20))
+	return n
+}
+
+// Close stops the server: it closes its listeners and every connection, and
+// waits until every connection's goroutine has ended. A client waiting for
+// its answer reads EOF. Close may be called more than once.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	var err error
+	for ln := range s.listeners {
+		if cerr := ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+			err = cerr
+		}
+	}
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+
+	s.wg.Wait()
+	return err
+}
+
+func (s *Server) trackListener(ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	if s.listeners == nil {
+		s.listeners = make(map[net.Listener]struct{})
+	}
+	s.listeners[ln] = struct{}{}
+	return true
+}
+
+func (s *Server) untrackListener(ln net.Listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.listeners, ln)
+}
+
+// trackConn records c and counts its goroutine in s.wg, unless the server
+// is closed. Both happen under s.mu, and Close sets s.closed under s.mu
+// before it calls s.wg.Wait, so no wg.Add can race with that Wait.
+func (s *Server) trackConn(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	if s.conns == nil {
+		s.conns = make(map[net.Conn]struct{})
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrackConn(c net.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+func (s *Server) logf(format string, args ...any) {
+	if s.Log != nil {
+		s.Log.Printf(format, args...)
+	}
+}
+
+func (s *Server) readSize() int {
+	if s.ReadSize > 0 {
+		return s.ReadSize
+	}
+	return DefaultReadSize
+}
+
+func (s *Server) timeout() time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout
+	}
+	return DefaultTimeout
+}
