@@ -27,14 +27,14 @@ var ErrFailed = errors.New("commands failed")
 
 // Help is what the help command prints.
 const Help = `commands:
-  dial [ADDR]         connect to ADDR (host:port; default ` + DefaultAddr + `)
+  dial [ADDR]         connect to ADDR, a host:port (default ` + DefaultAddr + `, or -addr)
   send TEXT           send TEXT, as it is; "quoted" TEXT may use Go escapes such as \n
   recv [N] [TIMEOUT]  wait for data and print up to N bytes (default 1024);
                       TIMEOUT (2s, 500ms) bounds the wait
   shutdown            half-close: stop sending, keep receiving
   close               close the connection (or, with none, the listener)
   status              show the connection and what went through it
-  listen [ADDR]       listen on ADDR, to play the server's side
+  listen [ADDR]       listen on ADDR, to play the server's side (same default)
   accept [TIMEOUT]    wait for a client to connect
   help                show this
   quit                close everything and leave (so does the end of input)
@@ -66,6 +66,10 @@ type REPL struct {
 	// session at a terminal. The prompt is then printed with the command,
 	// once it has been read.
 	Echo bool
+
+	// Addr is the address that dial connects to and listen listens on
+	// when the command gives none. Empty means DefaultAddr.
+	Addr string
 
 	// Timeout bounds each dial, accept, send and recv that gives no
 	// timeout of its own. Zero means no limit, as in the tutorial: a recv
@@ -282,10 +286,7 @@ func (r *REPL) dial(ctx context.Context, arg string) error {
 	if r.conn != nil {
 		return fmt.Errorf("already connected to %s: close first", r.conn.RemoteAddr())
 	}
-	addr := DefaultAddr
-	if arg = strings.TrimSpace(arg); arg != "" {
-		addr = arg
-	}
+	addr := r.addr(arg)
 	d := net.Dialer{Timeout: r.Timeout}
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -297,6 +298,17 @@ func (r *REPL) dial(ctx context.Context, arg string) error {
 	r.use(c.(*net.TCPConn), true)
 	fmt.Fprintf(r.Out, "connected to %s from %s\n", c.RemoteAddr(), c.LocalAddr())
 	return nil
+}
+
+// addr returns the address a dial or listen command names, or the default.
+func (r *REPL) addr(arg string) string {
+	switch {
+	case strings.TrimSpace(arg) != "":
+		return strings.TrimSpace(arg)
+	case r.Addr != "":
+		return r.Addr
+	}
+	return DefaultAddr
 }
 
 // use makes c the connection that the commands drive.
@@ -420,11 +432,7 @@ func (r *REPL) listen(arg string) error {
 	if r.ln != nil {
 		return fmt.Errorf("already listening on %s: close first", r.ln.Addr())
 	}
-	addr := DefaultAddr
-	if arg = strings.TrimSpace(arg); arg != "" {
-		addr = arg
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", r.addr(arg))
 	if err != nil {
 		return err // "listen tcp ADDR: bind: address already in use"
 	}

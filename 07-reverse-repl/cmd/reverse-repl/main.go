@@ -7,7 +7,7 @@
 // Ctrl-C stops a command that is waiting (a recv with nothing to read, a
 // dial or an accept) and returns to the prompt; at the prompt it quits.
 //
-//	usage: reverse-repl [-echo] [-timeout duration]
+//	usage: reverse-repl [-addr host:port] [-echo] [-timeout duration]
 package main
 
 import (
@@ -40,10 +40,11 @@ func isTerminal(f *os.File) bool {
 func run(signals <-chan os.Signal, args []string, stdin io.Reader, terminal bool, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("reverse-repl", flag.ContinueOnError)
 	flags.SetOutput(stderr)
+	addr := flags.String("addr", reverse.DefaultAddr, "dial and listen use this `host:port` when they are given none")
 	echo := flags.Bool("echo", false, "print a prompt and each command before its result, as a terminal shows a session (for input from a file)")
 	timeout := flags.Duration("timeout", 0, "give up any dial, accept, send or recv that waits longer than this `duration` (default: wait until Ctrl-C)")
 	flags.Usage = func() {
-		fmt.Fprintln(flags.Output(), "usage: reverse-repl [-echo] [-timeout duration]")
+		fmt.Fprintln(flags.Output(), "usage: reverse-repl [-addr host:port] [-echo] [-timeout duration]")
 		flags.PrintDefaults()
 		fmt.Fprint(flags.Output(), "\n", reverse.Help)
 	}
@@ -63,12 +64,10 @@ func run(signals <-chan os.Signal, args []string, stdin io.Reader, terminal bool
 		return 2
 	}
 
-	repl := &reverse.REPL{Out: stdout, Err: stderr, Echo: *echo, Timeout: *timeout}
+	repl := &reverse.REPL{Out: stdout, Err: stderr, Addr: *addr, Echo: *echo, Timeout: *timeout}
 	if terminal || *echo {
 		repl.Prompt = "> "
-	}
-	if terminal && !*echo {
-		fmt.Fprintln(stdout, `reverse-repl: type "help" for the commands, "quit" or Ctrl-D to leave`)
+		fmt.Fprintln(stdout, `type "help" for the commands, "quit" or Ctrl-D to leave`)
 	}
 
 	// Ctrl-C interrupts the command that is running, if there is one,
