@@ -135,6 +135,14 @@ func (r *Readme) Commands(t testing.TB, name string) []string {
 	return cmds
 }
 
+// Text returns the whole text of the console block name, for a test that
+// needs more than its command lines: the lines typed at a program's own
+// prompt, say. It does not count as checking the block.
+func (r *Readme) Text(t testing.TB, name string) string {
+	t.Helper()
+	return r.block(t, name).text
+}
+
 // Command returns the one command line of the console block name.
 func (r *Readme) Command(t testing.TB, name string) string {
 	t.Helper()

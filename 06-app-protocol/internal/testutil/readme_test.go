@@ -41,6 +41,7 @@ func TestReadmeCommands(t *testing.T) {
 	r := LoadReadme(t, writeFile(t, t.TempDir(), "README.md", sampleReadme))
 	assert.Equal(t, "echo hello", r.Command(t, "greet"))
 	assert.Equal(t, []string{"echo a", "echo b"}, r.Commands(t, "two"))
+	assert.Equal(t, "$ echo a\na\n$ echo b\nb\n", r.Text(t, "two"))
 	r.Check(t, "greet", "$ echo hello\nhello\n")
 	r.Check(t, "two", "$ echo a\na\n$ echo b\nb\n\n")
 }
