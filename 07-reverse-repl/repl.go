@@ -22,8 +22,9 @@ const DefaultRecvSize = 1024
 // MaxLineLength is the longest command line the REPL reads.
 const MaxLineLength = 64 << 10
 
-// ErrFailed is wrapped by the error Run returns when some commands failed.
-var ErrFailed = errors.New("commands failed")
+// ErrFailed is wrapped by the error Run returns when some commands failed,
+// as in "2 of 5 commands failed".
+var ErrFailed = errors.New("failed")
 
 // Help is what the help command prints.
 const Help = `commands:
@@ -157,7 +158,12 @@ func (r *REPL) result() error {
 	if r.failed == 0 {
 		return nil
 	}
-	return fmt.Errorf("%d of %d %w", r.failed, r.commands, ErrFailed)
+	noun := "commands"
+	if r.commands == 1 {
+		noun = "command"
+	}
+	// "1 of 1 command failed", "2 of 5 commands failed"
+	return fmt.Errorf("%d of %d %s %w", r.failed, r.commands, noun, ErrFailed)
 }
 
 // Interrupt ends the command that is running, if one is: a dial, accept,
