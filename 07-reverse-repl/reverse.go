@@ -23,9 +23,12 @@ import "unicode/utf8"
 const DefaultAddr = "127.0.0.1:7342"
 
 // Runes returns a copy of b with its characters in reverse order: each
-// UTF-8 encoded rune stays whole, so "héllo 🐶" becomes "🐶 olléh". A byte
-// that is not part of valid UTF-8 is kept as it is and moves as a unit of
-// its own, so no byte is lost or replaced, and Runes(Runes(b)) is b.
+// UTF-8 encoded rune stays whole, so "héllo 🐶" becomes "🐶 olléh", and for
+// valid UTF-8, Runes(Runes(b)) is b. A byte that is not part of valid UTF-8
+// is kept as it is and moves as a unit of its own, so no byte is lost or
+// replaced. Such bytes can meet in a new order and make a valid rune, so
+// for invalid input reversing twice need not give b back: "\xa9\xc3"
+// reversed is "é".
 //
 // A rune is not always what a reader sees as one character: "e" followed by
 // U+0301 (a combining acute accent) shows as "é", and reversing puts the

@@ -50,8 +50,8 @@ type Server struct {
 	// up to 3 bytes longer. Zero means DefaultReadSize.
 	ReadSize int
 
-	// Timeout bounds the wait for the client's first bytes, and then for
-	// the answer to be written. Zero means DefaultTimeout.
+	// Timeout bounds the wait for the client's first bytes, and then, anew,
+	// the wait for the answer to be written. Zero means DefaultTimeout.
 	Timeout time.Duration
 
 	mu        sync.Mutex
@@ -98,6 +98,9 @@ func (s *Server) serveConn(conn net.Conn) {
 	peer := conn.RemoteAddr()
 	s.logf("connection from %s", peer)
 	if err := s.answer(conn); err != nil {
+		if s.isClosed() {
+			err = errors.New("server stopped") // not "use of closed network connection"
+		}
 		s.logf("closing connection to %s: %v", peer, err)
 		conn.Close()
 		return
@@ -118,7 +121,7 @@ func (s *Server) serveConn(conn net.Conn) {
 // answer reads what the client sends and writes it back reversed.
 func (s *Server) answer(conn net.Conn) error {
 	peer := conn.RemoteAddr()
-	conn.SetDeadline(time.Now().Add(s.timeout()))
+	conn.SetReadDeadline(time.Now().Add(s.timeout()))
 	data, err := s.receive(conn)
 	switch {
 	case errors.Is(err, io.EOF) && len(data) == 0:
@@ -139,6 +142,9 @@ func (s *Server) answer(conn net.Conn) error {
 	} else {
 		reply = Runes(data)
 	}
+	// The write gets a deadline of its own: the reads may have used up
+	// theirs, waiting for the rest of a rune that never came.
+	conn.SetWriteDeadline(time.Now().Add(s.timeout()))
 	if _, err := conn.Write(reply); err != nil {
 		return err
 	}
