@@ -19,7 +19,8 @@ import (
 // tutorial's recv(1024).
 const DefaultRecvSize = 1024
 
-// MaxLineLength is the longest command line the REPL reads.
+// MaxLineLength is the longest command line the REPL reads, not counting
+// its line break.
 const MaxLineLength = 64 << 10
 
 // ErrFailed is wrapped by the error Run returns when some commands failed,
@@ -78,7 +79,8 @@ type REPL struct {
 	Timeout time.Duration
 
 	mu     sync.Mutex
-	cancel context.CancelFunc // ends the running command; nil between commands
+	cancel context.CancelFunc // what Interrupt calls: nil unless a command may still wait
+	cmd    context.CancelFunc // ends the running command's context
 
 	// The connection and the listener: only Run's goroutine uses these.
 	conn     *net.TCPConn
@@ -110,10 +112,16 @@ func (r *REPL) Run(ctx context.Context, in io.Reader) error {
 	go func() {
 		defer close(lines)
 		sc := bufio.NewScanner(in)
-		sc.Buffer(nil, MaxLineLength)
+		// Room for the line and its line break, "\r\n" at most.
+		sc.Buffer(nil, MaxLineLength+len("\r\n"))
 		for sc.Scan() {
+			line := strings.TrimSuffix(sc.Text(), "\r")
+			if len(line) > MaxLineLength {
+				readErr <- bufio.ErrTooLong
+				return
+			}
 			select {
-			case lines <- strings.TrimSuffix(sc.Text(), "\r"):
+			case lines <- line:
 			case <-stop:
 				return
 			}
@@ -168,8 +176,9 @@ func (r *REPL) result() error {
 
 // Interrupt ends the command that is running, if one is: a dial, accept,
 // send or recv that is waiting gives up and reports "interrupted", and Run
-// goes on with the next command. It reports whether a command was running;
-// if not, the caller may want to end Run instead. Interrupt is safe to call
+// goes on with the next command. It reports whether there was such a
+// command; once a command has begun to print its outcome, there is not. If
+// not, the caller may want to end Run instead. Interrupt is safe to call
 // from any goroutine, as from a signal handler.
 func (r *REPL) Interrupt() bool {
 	r.mu.Lock()
@@ -186,13 +195,10 @@ func (r *REPL) do(ctx context.Context, line string) (quit bool) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r.mu.Lock()
-	r.cancel = cancel
+	r.cmd = cancel
 	r.mu.Unlock()
-	defer func() {
-		r.mu.Lock()
-		r.cancel = nil
-		r.mu.Unlock()
-	}()
+	r.interruptible(true)
+	defer r.interruptible(false)
 
 	// Echo only now, with the command ready to be interrupted: whoever
 	// sees the echo may interrupt it.
@@ -209,7 +215,7 @@ func (r *REPL) do(ctx context.Context, line string) (quit bool) {
 	case "quit":
 		return true
 	case "help":
-		fmt.Fprint(r.Out, Help)
+		r.printf("%s", Help)
 	case "status":
 		r.status()
 	case "dial":
@@ -252,8 +258,29 @@ func (r *REPL) do(ctx context.Context, line string) (quit bool) {
 	return false
 }
 
+// interruptible sets whether Interrupt may end the running command. A
+// command is interruptible from its start, and again whenever it begins to
+// wait (see bound), but not once it prints its outcome: an interrupt then
+// would be lost on a command that is over, when it should end the session.
+func (r *REPL) interruptible(on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if on {
+		r.cancel = r.cmd
+	} else {
+		r.cancel = nil
+	}
+}
+
+// printf prints a command's outcome.
+func (r *REPL) printf(format string, args ...any) {
+	r.interruptible(false)
+	fmt.Fprintf(r.Out, format, args...)
+}
+
 // report prints err, and a hint when err is one a learner meets here.
 func (r *REPL) report(err error) {
+	r.interruptible(false)
 	w := r.Err
 	if w == nil {
 		w = r.Out
@@ -302,7 +329,7 @@ func (r *REPL) dial(ctx context.Context, arg string) error {
 		return err // "dial tcp ADDR: connect: connection refused"
 	}
 	r.use(c.(*net.TCPConn), true)
-	fmt.Fprintf(r.Out, "connected to %s from %s\n", c.RemoteAddr(), c.LocalAddr())
+	r.printf("connected to %s from %s\n", c.RemoteAddr(), c.LocalAddr())
 	return nil
 }
 
@@ -337,7 +364,7 @@ func (r *REPL) send(ctx context.Context, text []byte) error {
 	if err != nil {
 		return r.waitError(ctx, err, "sending", 0)
 	}
-	fmt.Fprintf(r.Out, "sent %s\n", bytesCount(n))
+	r.printf("sent %s\n", bytesCount(n))
 	return nil
 }
 
@@ -351,12 +378,12 @@ func (r *REPL) recv(ctx context.Context, size int, timeout time.Duration) error 
 	stop()
 	r.received += int64(n)
 	if n > 0 {
-		fmt.Fprintf(r.Out, "received %s: %q\n", bytesCount(n), buf[:n])
+		r.printf("received %s: %q\n", bytesCount(n), buf[:n])
 		return nil
 	}
 	if errors.Is(err, io.EOF) {
 		r.eof = true
-		fmt.Fprintf(r.Out, "EOF: the %s closed the connection\n", r.peer())
+		r.printf("EOF: the %s closed the connection\n", r.peer())
 		return nil
 	}
 	return r.waitError(ctx, err, "received", timeout)
@@ -371,6 +398,7 @@ func (r *REPL) recv(ctx context.Context, size int, timeout time.Duration) error 
 // The deadline is set before context.AfterFunc is registered, so that a
 // ctx that is already done still wins: AfterFunc then runs after it.
 func (r *REPL) bound(ctx context.Context, set func(time.Time) error, timeout time.Duration) (stop func() bool) {
+	r.interruptible(true)
 	if timeout == 0 {
 		timeout = r.Timeout
 	}
@@ -407,7 +435,7 @@ func (r *REPL) shutdown() error {
 		return err
 	}
 	r.shut = true
-	fmt.Fprintf(r.Out, "shut down sending: the %s reads EOF; recv still works\n", r.peer())
+	r.printf("shut down sending: the %s reads EOF; recv still works\n", r.peer())
 	return nil
 }
 
@@ -419,7 +447,7 @@ func (r *REPL) close() error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(r.Out, "closed the connection")
+		r.printf("closed the connection\n")
 	case r.ln != nil:
 		err := r.ln.Close()
 		addr := r.ln.Addr()
@@ -427,7 +455,7 @@ func (r *REPL) close() error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(r.Out, "stopped listening on %s\n", addr)
+		r.printf("stopped listening on %s\n", addr)
 	default:
 		return errors.New("nothing to close")
 	}
@@ -443,7 +471,7 @@ func (r *REPL) listen(arg string) error {
 		return err // "listen tcp ADDR: bind: address already in use"
 	}
 	r.ln = ln.(*net.TCPListener)
-	fmt.Fprintf(r.Out, "listening on %s\n", ln.Addr())
+	r.printf("listening on %s\n", ln.Addr())
 	return nil
 }
 
@@ -467,22 +495,22 @@ func (r *REPL) accept(ctx context.Context, timeout time.Duration) error {
 		return r.waitError(ctx, err, "accepting", timeout)
 	}
 	r.use(c, false)
-	fmt.Fprintf(r.Out, "accepted a connection from %s\n", c.RemoteAddr())
+	r.printf("accepted a connection from %s\n", c.RemoteAddr())
 	return nil
 }
 
 func (r *REPL) status() {
 	if r.ln != nil {
-		fmt.Fprintf(r.Out, "listening on %s\n", r.ln.Addr())
+		r.printf("listening on %s\n", r.ln.Addr())
 	}
 	if r.conn == nil {
-		fmt.Fprintln(r.Out, "not connected")
+		r.printf("not connected\n")
 		return
 	}
 	if r.dialed {
-		fmt.Fprintf(r.Out, "connected to %s from %s\n", r.conn.RemoteAddr(), r.conn.LocalAddr())
+		r.printf("connected to %s from %s\n", r.conn.RemoteAddr(), r.conn.LocalAddr())
 	} else {
-		fmt.Fprintf(r.Out, "connected to client %s on %s\n", r.conn.RemoteAddr(), r.conn.LocalAddr())
+		r.printf("connected to client %s on %s\n", r.conn.RemoteAddr(), r.conn.LocalAddr())
 	}
 	sent := "sent " + bytesCount64(r.sent)
 	if r.shut {
@@ -492,7 +520,7 @@ func (r *REPL) status() {
 	if r.eof {
 		received += ", then EOF"
 	}
-	fmt.Fprintf(r.Out, "%s; %s\n", sent, received)
+	r.printf("%s; %s\n", sent, received)
 }
 
 func (r *REPL) closeAll() {
