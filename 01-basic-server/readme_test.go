@@ -21,6 +21,7 @@ import (
 func TestREADME(t *testing.T) {
 	readme := testutil.LoadReadme(t, "README.md")
 	readme.CheckGoSnippets(t, ".")
+	readme.CheckTestNames(t, ".")
 	server := testutil.Build(t, "./cmd/basic-server")
 	client := testutil.Build(t, "./cmd/basic-client")
 

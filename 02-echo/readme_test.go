@@ -20,6 +20,7 @@ import (
 func TestREADME(t *testing.T) {
 	readme := testutil.LoadReadme(t, "README.md")
 	readme.CheckGoSnippets(t, ".")
+	readme.CheckTestNames(t, ".")
 	server := testutil.Build(t, "./cmd/echo-server")
 	client := testutil.Build(t, "./cmd/echo-client")
 

@@ -26,6 +26,7 @@ func TestREADME(t *testing.T) {
 	}
 	readme := testutil.LoadReadme(t, "README.md")
 	readme.CheckGoSnippets(t, ".")
+	readme.CheckTestNames(t, ".")
 	server := testutil.Build(t, "./cmd/app-server")
 	client := testutil.Build(t, "./cmd/app-client")
 

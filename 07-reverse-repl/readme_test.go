@@ -29,6 +29,7 @@ import (
 func TestREADME(t *testing.T) {
 	readme := testutil.LoadReadme(t, "README.md")
 	readme.CheckGoSnippets(t, ".")
+	readme.CheckTestNames(t, ".")
 	server := testutil.Build(t, "./cmd/reverse-server")
 	repl := testutil.Build(t, "./cmd/reverse-repl")
 

@@ -34,6 +34,7 @@ import (
 type Readme struct {
 	t        testing.TB
 	path     string
+	lines    []string // the whole README, for CheckTestNames
 	console  map[string]*block
 	order    []string
 	snippets []*block // ```go blocks
@@ -57,8 +58,8 @@ func LoadReadme(t testing.TB, path string) *Readme {
 	if err != nil {
 		t.Fatalf("read README: %v", err)
 	}
-	r := &Readme{t: t, path: path, console: make(map[string]*block)}
 	lines := strings.Split(string(data), "\n")
+	r := &Readme{t: t, path: path, lines: lines, console: make(map[string]*block)}
 	for i := 0; i < len(lines); i++ {
 		info, ok := strings.CutPrefix(lines[i], "```")
 		if !ok {
@@ -241,6 +242,45 @@ func (r *Readme) CheckGoSnippets(t testing.TB, dir string) {
 		}
 	}
 }
+
+// CheckTestNames fails t for every test, benchmark, fuzz target or example
+// that the README names (TestEcho, BenchmarkEcho, FuzzDecode, ExampleDial)
+// but that no _test.go file under dir defines, so that "see TestX" cannot
+// point to a test that was renamed or never written.
+func (r *Readme) CheckTestNames(t testing.TB, dir string) {
+	t.Helper()
+	defined := make(map[string]bool)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range testFunc.FindAllStringSubmatch(string(data), -1) {
+			defined[m[1]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("read _test.go files under %s: %v", dir, err)
+	}
+	reported := make(map[string]bool)
+	for i, line := range r.lines {
+		for _, name := range testName.FindAllString(line, -1) {
+			if !defined[name] && !reported[name] {
+				reported[name] = true
+				t.Errorf("%s:%d: names %s, but no _test.go file under %s defines it", r.path, i+1, name, dir)
+			}
+		}
+	}
+}
+
+var (
+	testName = regexp.MustCompile(`\b(?:Test|Benchmark|Fuzz|Example)[A-Z_]\w*`)
+	testFunc = regexp.MustCompile(`(?m)^func ((?:Test|Benchmark|Fuzz|Example)\w*)\(`)
+)
 
 // codeLines returns the lines of s with surrounding white space removed and
 // blank lines dropped.

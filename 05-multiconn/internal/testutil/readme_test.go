@@ -92,6 +92,17 @@ func TestReadmeReportsProblems(t *testing.T) {
 	}
 }
 
+func TestCheckTestNames(t *testing.T) {
+	dir := t.TempDir()
+	readme := writeFile(t, dir, "README.md", "See `TestEcho` and BenchmarkEcho.\n\nAlso TestEcho, FuzzGone and ExampleGone_x, but not Testing or TestMainly.\n")
+	writeFile(t, dir, "echo_test.go", "package x\n\nfunc TestEcho(t *testing.T) {}\n\nfunc BenchmarkEcho(b *testing.B) {}\n\nfunc TestMainly(t *testing.T) {}\n")
+	f := runFake(t, func(tb testing.TB) { LoadReadme(tb, readme).CheckTestNames(tb, dir) })
+	assert.Equal(t, []string{
+		readme + ":3: names FuzzGone, but no _test.go file under " + dir + " defines it",
+		readme + ":3: names ExampleGone_x, but no _test.go file under " + dir + " defines it",
+	}, f.errors)
+}
+
 func TestReadmeSkip(t *testing.T) {
 	path := writeFile(t, t.TempDir(), "README.md", "<!-- check: x -->\n```console\n$ a\n```\n")
 	f := runFake(t, func(tb testing.TB) { LoadReadme(tb, path).Skip(tb, "x", "no tool") })
