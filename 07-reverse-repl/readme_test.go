@@ -86,15 +86,21 @@ func TestREADME(t *testing.T) {
 		return p.WaitOutput(`listening on (\S+)`)[1]
 	}
 
-	t.Run("run it", func(t *testing.T) {
-		term, srv, addr := startServer("server")
-		client, p := session("client", addr)
+	// serverAndClient checks a server's terminal and a REPL session with
+	// it: the session first, then the server's log of it and its Ctrl-C.
+	serverAndClient := func(serverBlock, clientBlock string) {
+		term, srv, addr := startServer(serverBlock)
+		client, p := session(clientBlock, addr)
 		assert.Equal(t, 0, p.Wait())
-		readme.Check(t, "client", client.Transcript(), asShown(addr))
+		readme.Check(t, clientBlock, client.Transcript(), asShown(addr))
 		srv.WaitOutput(`closing connection to \S+\n`)
 		term.Interrupt(srv)
 		assert.Equal(t, 0, srv.Wait())
-		readme.Check(t, "server", term.Transcript(), asShown(addr))
+		readme.Check(t, serverBlock, term.Transcript(), asShown(addr))
+	}
+
+	t.Run("run it", func(t *testing.T) {
+		serverAndClient("server", "client")
 	})
 
 	t.Run("bare line", func(t *testing.T) {
@@ -136,14 +142,7 @@ func TestREADME(t *testing.T) {
 	})
 
 	t.Run("runes and bytes", func(t *testing.T) {
-		term, srv, addr := startServer("bytes-server")
-		client, p := session("bytes-client", addr)
-		assert.Equal(t, 0, p.Wait())
-		readme.Check(t, "bytes-client", client.Transcript(), asShown(addr))
-		srv.WaitOutput(`closing connection to \S+\n`)
-		term.Interrupt(srv)
-		assert.Equal(t, 0, srv.Wait())
-		readme.Check(t, "bytes-server", term.Transcript(), asShown(addr))
+		serverAndClient("bytes-server", "bytes-client")
 	})
 
 	t.Run("refused", func(t *testing.T) {
