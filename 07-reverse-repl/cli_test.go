@@ -179,7 +179,7 @@ not connected
 			script:     "status\n" + strings.Repeat("x", reverse.MaxLineLength+1) + "\nstatus\n",
 			wantCode:   1,
 			wantStdout: "not connected\n",
-			wantStderr: "reverse-repl: reading commands: bufio.Scanner: token too long\n",
+			wantStderr: "reverse-repl: reading commands: line 2 is longer than 65536 bytes: bufio.Scanner: token too long\n",
 		},
 	}
 	closed := testutil.Listen(t)

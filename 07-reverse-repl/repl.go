@@ -114,19 +114,28 @@ func (r *REPL) Run(ctx context.Context, in io.Reader) error {
 		sc := bufio.NewScanner(in)
 		// Room for the line and its line break, "\r\n" at most.
 		sc.Buffer(nil, MaxLineLength+len("\r\n"))
+		n := 0
+		tooLong := func() error {
+			return fmt.Errorf("line %d is longer than %d bytes: %w", n+1, MaxLineLength, bufio.ErrTooLong)
+		}
 		for sc.Scan() {
 			line := strings.TrimSuffix(sc.Text(), "\r")
 			if len(line) > MaxLineLength {
-				readErr <- bufio.ErrTooLong
+				readErr <- tooLong()
 				return
 			}
 			select {
 			case lines <- line:
+				n++
 			case <-stop:
 				return
 			}
 		}
-		readErr <- sc.Err()
+		err := sc.Err()
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = tooLong()
+		}
+		readErr <- err
 	}()
 
 	for {

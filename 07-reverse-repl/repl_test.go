@@ -812,6 +812,9 @@ func TestLineLengthLimit(t *testing.T) {
 		{"longest with CRLF", reverse.MaxLineLength, "\r\n"},
 		{"longest at the end of input", reverse.MaxLineLength, ""},
 		{"one byte too long", reverse.MaxLineLength + 1, "\n"},
+		// Longer than the scanner's buffer: bufio.Scanner itself
+		// refuses it, and the REPL says the same.
+		{"far too long", 2 * reverse.MaxLineLength, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -831,7 +834,7 @@ func TestLineLengthLimit(t *testing.T) {
 			// The commands before the long line have run; the long
 			// line stops Run, which says why.
 			require.ErrorIs(t, err, bufio.ErrTooLong)
-			assert.ErrorContains(t, err, "reading commands")
+			assert.ErrorContains(t, err, fmt.Sprintf("reading commands: line 2 is longer than %d bytes", reverse.MaxLineLength))
 			assert.NotErrorIs(t, err, reverse.ErrFailed)
 			assert.Regexp(t, `^> dial \S+\nconnected to \S+ from \S+\n$`, out.String())
 		})
