@@ -17,8 +17,8 @@ import (
 //   - for valid UTF-8, Runes's result is valid UTF-8, its runes are the
 //     input's runes in reverse order, and Runes twice is the input.
 //
-// Runes twice is not always the input when it is invalid UTF-8, although
-// Runes's doc says so: TestReverseTwiceGivesTheInputBack shows why.
+// Runes twice is not always the input when it is invalid UTF-8, as
+// Runes's doc says: TestRunesTwiceCanChangeInvalidInput shows why.
 //
 //	go test -run '^$' -fuzz '^FuzzReverse$' -fuzztime 10s .
 func FuzzReverse(f *testing.F) {

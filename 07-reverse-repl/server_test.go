@@ -413,7 +413,7 @@ func TestServerCloseWithClientsConnected(t *testing.T) {
 	for _, c := range waiting {
 		assert.Empty(t, readToEOF(t, c), "a waiting client")
 		peer := c.LocalAddr().String()
-		assert.True(t, strings.HasPrefix(waitServerClosingLine(t, logs, peer), "closing connection to "+peer+": "))
+		assert.Equal(t, "closing connection to "+peer+": server stopped", waitServerClosingLine(t, logs, peer))
 	}
 	peer := answered.LocalAddr().String()
 	assert.Equal(t, "closing connection to "+peer, waitServerClosingLine(t, logs, peer))
