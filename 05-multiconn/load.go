@@ -130,6 +130,14 @@ func (l *Load) Run(ctx context.Context, addr string) (LoadResult, error) {
 	stop := context.AfterFunc(runCtx, r.stop)
 	defer stop()
 
+	// The ticker starts before the clock does, so its first tick is due
+	// before a run of a second or more can end.
+	var tick <-chan time.Time
+	if l.Progress != nil {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		tick = t.C
+	}
 	start := time.Now()
 	if l.Duration > 0 {
 		r.end = start.Add(l.Duration)
@@ -155,12 +163,6 @@ func (l *Load) Run(ctx context.Context, addr string) (LoadResult, error) {
 		wg.Wait()
 		close(done)
 	}()
-	var tick <-chan time.Time
-	if l.Progress != nil {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		tick = t.C
-	}
 	for running := true; running; {
 		select {
 		case <-tick:
