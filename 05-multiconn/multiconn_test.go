@@ -249,12 +249,13 @@ func TestBadPeersDoNotHurtOthers(t *testing.T) {
 }
 
 // A client that sends and never reads is dropped once a write to it has
-// waited WriteTimeout. The client keeps its default buffers: shrinking
+// waited WriteTimeout. The client keeps its default buffers. Shrinking
 // its receive buffer after connecting, below the window it has already
-// offered, makes its kernel drop data the server has sent; the server's
-// window updates then fall outside the client's window and are ignored,
-// and both ends wait for each other (man 7 tcp: set SO_RCVBUF before
-// connect). Filling the default buffers takes some megabytes.
+// offered, makes its kernel drop data the server sends; about one run in
+// a hundred, the connection then stalled with the server's receive queue
+// empty and the client waiting for the server's window to open, so the
+// server never had a write to time out. (man 7 tcp: set SO_RCVBUF before
+// connect.) Filling the default buffers takes some megabytes.
 func TestWriteTimeout(t *testing.T) {
 	var logs testutil.Buffer
 	srv := &multiconn.Server{Log: log.New(&logs, "", 0), Quiet: true, WriteTimeout: 100 * time.Millisecond}
