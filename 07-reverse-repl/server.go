@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -62,8 +63,9 @@ type Server struct {
 }
 
 // Serve accepts connections on ln and answers each one on a goroutine of
-// its own. It returns ErrServerClosed after Close, or the error that
-// stopped Accept. Serve closes ln before it returns.
+// its own. When Accept fails for want of descriptors or memory, Serve logs
+// the error and tries again 50ms later. It returns ErrServerClosed after
+// Close, or any other error from Accept. Serve closes ln before it returns.
 func (s *Server) Serve(ln net.Listener) error {
 	if !s.trackListener(ln) {
 		ln.Close()
@@ -79,7 +81,16 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			return fmt.Errorf("accept: %w", err)
+			if !outOfResources(err) {
+				return fmt.Errorf("accept: %w", err)
+			}
+			// Out of descriptors or memory. The clients already
+			// connected are still being answered, and each one that
+			// leaves gives a descriptor back: say so, wait, and try
+			// again, as chapter 05 and net/http do.
+			s.logf("accept: %v; trying again in %v", err, acceptRetry)
+			time.Sleep(acceptRetry)
+			continue
 		}
 		if !s.trackConn(conn) {
 			conn.Close() // Close was called while Accept returned
@@ -87,6 +98,18 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		go s.serveConn(conn)
 	}
+}
+
+// acceptRetry is how long Serve waits before it calls Accept again after
+// outOfResources.
+const acceptRetry = 50 * time.Millisecond
+
+// outOfResources reports whether Accept failed for want of something that
+// comes back as connections close: descriptors (EMFILE for the process,
+// ENFILE for the system) or kernel memory.
+func outOfResources(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 // serveConn answers one client and closes its connection. trackConn has

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log"
 	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -459,4 +461,45 @@ func TestServerReturnsTheAcceptError(t *testing.T) {
 	require.ErrorIs(t, err, net.ErrClosed)
 	assert.False(t, errors.Is(err, reverse.ErrServerClosed), "%v", err)
 	assert.True(t, strings.HasPrefix(err.Error(), "accept: "), "%v", err)
+}
+
+// failingListener's Accept fails with errno, as the kernel's accept4 would,
+// the first fails times it is called; then it accepts.
+type failingListener struct {
+	net.Listener
+	errno syscall.Errno
+	fails int
+	calls int // only Serve's goroutine calls Accept
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	if l.calls++; l.calls <= l.fails {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: os.NewSyscallError("accept4", l.errno)}
+	}
+	return l.Listener.Accept()
+}
+
+// An Accept that fails for want of descriptors or memory does not stop
+// the server: it logs the error, tries again, and answers the next client.
+// Any other failure stops Serve with that error.
+func TestServerRetriesAcceptWhenOutOfResources(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM} {
+		t.Run(errno.Error(), func(t *testing.T) {
+			ln := &failingListener{Listener: testutil.Listen(t), errno: errno, fails: 2}
+			logs := new(testutil.Buffer)
+			r := testutil.StartServerOn(t, ln, &reverse.Server{Log: log.New(logs, "", 0)}, reverse.ErrServerClosed)
+			got, _ := tutorialClient(t, r.Addr, helloWorld)
+			assert.Equal(t, helloWorldBack, got)
+			line := fmt.Sprintf("accept: accept tcp %s: accept4: %v; trying again in 50ms\n", r.Addr, errno)
+			assert.Equal(t, 2, strings.Count(logs.String(), line), logs.String())
+		})
+	}
+
+	t.Run("another error", func(t *testing.T) {
+		ln := &failingListener{Listener: testutil.Listen(t), errno: syscall.EPERM, fails: 1}
+		r := testutil.StartServerOn(t, ln, &reverse.Server{}, syscall.EPERM)
+		err := r.Wait(t)
+		assert.EqualError(t, err, "accept: accept tcp "+r.Addr+": accept4: operation not permitted")
+		assert.ErrorIs(t, ln.Close(), net.ErrClosed, "Serve closed the listener")
+	})
 }
