@@ -8,6 +8,7 @@ import (
 	"log"
 	"math/rand/v2"
 	"net"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -356,4 +357,44 @@ func TestServeReturnsWhenListenerFails(t *testing.T) {
 	assert.ErrorIs(t, err, net.ErrClosed)
 	assert.NotErrorIs(t, err, multiconn.ErrServerClosed)
 	require.NoError(t, srv.Close())
+}
+
+// failingListener's Accept fails with errno, as the kernel's accept4 would,
+// the first fails times it is called; then it accepts.
+type failingListener struct {
+	net.Listener
+	errno syscall.Errno
+	fails int
+	calls int // only Serve's goroutine calls Accept
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	if l.calls++; l.calls <= l.fails {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: os.NewSyscallError("accept4", l.errno)}
+	}
+	return l.Listener.Accept()
+}
+
+// Out of descriptors or kernel memory, Accept fails; Serve logs it and
+// tries again, and the next client is served. Any other Accept error ends
+// Serve.
+func TestServeRetriesAcceptWhenOutOfResources(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM} {
+		t.Run(errno.Error(), func(t *testing.T) {
+			var logs testutil.Buffer
+			ln := &failingListener{Listener: testutil.Listen(t), errno: errno, fails: 2}
+			srv := &multiconn.Server{Log: log.New(&logs, "", 0), Quiet: true}
+			r := testutil.StartServerOn(t, ln, srv, multiconn.ErrServerClosed)
+			c := testutil.Dial(t, r.Addr)
+			assert.Equal(t, "hello", string(echo(t, c, []byte("hello"))))
+			line := fmt.Sprintf("accept: accept tcp %s: accept4: %v\n", r.Addr, errno)
+			assert.Equal(t, 2, strings.Count(logs.String(), line), logs.String())
+		})
+	}
+
+	t.Run("another error", func(t *testing.T) {
+		ln := &failingListener{Listener: testutil.Listen(t), errno: syscall.EPERM, fails: 1}
+		r := testutil.StartServerOn(t, ln, &multiconn.Server{}, syscall.EPERM)
+		assert.EqualError(t, r.Wait(t), "accept: accept tcp "+r.Addr+": accept4: operation not permitted")
+	})
 }
