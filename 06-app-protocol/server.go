@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -75,8 +76,9 @@ func (s *Server) Stats() Stats {
 }
 
 // Serve accepts connections on ln and serves each on a goroutine of its
-// own. It returns ErrServerClosed after Close, or the error that stopped
-// Accept. Serve closes ln before it returns.
+// own. When Accept fails for want of descriptors or memory, Serve logs the
+// error and tries again 50ms later. It returns ErrServerClosed after Close,
+// or any other error from Accept. Serve closes ln before it returns.
 func (s *Server) Serve(ln net.Listener) error {
 	if !s.track(ln) {
 		ln.Close()
@@ -96,7 +98,16 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			return fmt.Errorf("accept: %w", err)
+			if !outOfResources(err) {
+				return fmt.Errorf("accept: %w", err)
+			}
+			// Out of descriptors or memory, as in chapter 05: the
+			// clients already connected are still served, and one
+			// that leaves gives its descriptor back. Say so, wait, and
+			// try again.
+			s.logf("accept: %v", err)
+			time.Sleep(acceptRetry)
+			continue
 		}
 		if !s.admit(nc) {
 			continue
@@ -110,6 +121,18 @@ func (s *Server) Serve(ln net.Listener) error {
 			go s.serve(nc)
 		}
 	}
+}
+
+// acceptRetry is how long Serve waits before it calls Accept again after
+// outOfResources.
+const acceptRetry = 50 * time.Millisecond
+
+// outOfResources reports whether Accept failed for want of something that
+// comes back as connections close: descriptors (EMFILE for the process,
+// ENFILE for the system) or kernel memory.
+func outOfResources(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 // admit tracks nc and counts its goroutine, unless the server is closed.

@@ -10,6 +10,7 @@ import (
 	"log"
 	"math/rand/v2"
 	"net"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -597,6 +598,53 @@ func TestServerServeAfterClose(t *testing.T) {
 	srv := &app.Server{}
 	require.NoError(t, srv.Close())
 	assert.ErrorIs(t, srv.Serve(testutil.Listen(t)), app.ErrServerClosed)
+}
+
+// failingListener's Accept fails with errno, as the kernel's accept4 would,
+// the first fails times it is called; then it accepts.
+type failingListener struct {
+	net.Listener
+	errno syscall.Errno
+	fails int
+	calls int // only Serve's goroutine calls Accept
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	if l.calls++; l.calls <= l.fails {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: os.NewSyscallError("accept4", l.errno)}
+	}
+	return l.Listener.Accept()
+}
+
+// Out of descriptors or kernel memory, Accept fails; Serve logs it, tries
+// again and serves the next client. Any other Accept error ends Serve,
+// and so does a listener closed behind the server's back.
+func TestServerRetriesAcceptWhenOutOfResources(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM} {
+		t.Run(errno.Error(), func(t *testing.T) {
+			logs := new(testutil.Buffer)
+			ln := &failingListener{Listener: testutil.Listen(t), errno: errno, fails: 2}
+			r := testutil.StartServerOn(t, ln, &app.Server{Log: log.New(logs, "", 0)}, app.ErrServerClosed)
+			assert.Equal(t, ringAnswer, dialApp(t, r.Addr).ask(t, "search", "ring"))
+			line := fmt.Sprintf("accept: accept tcp %s: accept4: %v\n", r.Addr, errno)
+			assert.Equal(t, 2, strings.Count(logs.String(), line), logs.String())
+		})
+	}
+
+	t.Run("another error", func(t *testing.T) {
+		ln := &failingListener{Listener: testutil.Listen(t), errno: syscall.EPERM, fails: 1}
+		r := testutil.StartServerOn(t, ln, &app.Server{}, syscall.EPERM)
+		assert.EqualError(t, r.Wait(t), "accept: accept tcp "+r.Addr+": accept4: operation not permitted")
+	})
+
+	t.Run("listener closed", func(t *testing.T) {
+		ln := testutil.Listen(t)
+		r := testutil.StartServerOn(t, ln, &app.Server{}, net.ErrClosed)
+		require.NoError(t, ln.Close())
+		err := r.Wait(t)
+		assert.ErrorIs(t, err, net.ErrClosed)
+		assert.NotErrorIs(t, err, app.ErrServerClosed)
+	})
 }
 
 // One bad client never hurts another: a good client's 50 requests, made
