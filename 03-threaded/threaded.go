@@ -22,6 +22,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -79,9 +80,11 @@ type Server struct {
 }
 
 // Serve accepts connections on ln and serves each one on a goroutine of its
-// own. It returns ErrServerClosed after Close or Shutdown, or the error
-// that stopped Accept. Serve closes ln before it returns; client goroutines
-// may still be running then, and Close or Shutdown waits for them.
+// own. When Accept fails for want of descriptors or memory, Serve logs the
+// error and tries again 50ms later. It returns ErrServerClosed after Close
+// or Shutdown, or any other error from Accept. Serve closes ln before it
+// returns; client goroutines may still be running then, and Close or
+// Shutdown waits for them.
 func (s *Server) Serve(ln net.Listener) error {
 	if !s.track(ln) {
 		ln.Close()
@@ -97,7 +100,16 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.isClosing() {
 				return ErrServerClosed
 			}
-			return fmt.Errorf("accept: %w", err)
+			if !outOfResources(err) {
+				return fmt.Errorf("accept: %w", err)
+			}
+			// Out of descriptors or memory: not a reason to stop
+			// serving the clients already connected, and each one
+			// that leaves gives a descriptor back. Say so, wait, and
+			// try again.
+			s.logf("accept: %v", err)
+			time.Sleep(acceptRetry)
+			continue
 		}
 		if !s.trackConn(conn) { // shutting down: too late for this one
 			conn.Close()
@@ -107,6 +119,18 @@ func (s *Server) Serve(ln net.Listener) error {
 		// goroutine, and the loop goes straight back to Accept.
 		go s.serveConn(conn)
 	}
+}
+
+// acceptRetry is how long Serve waits before it calls Accept again after
+// outOfResources.
+const acceptRetry = 50 * time.Millisecond
+
+// outOfResources reports whether Accept failed for want of something that
+// comes back as connections close: descriptors (EMFILE for the process,
+// ENFILE for the system) or kernel memory.
+func outOfResources(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 // serveConn talks to one client until it leaves, then closes conn. It runs

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -566,5 +567,44 @@ func TestTalkContext(t *testing.T) {
 		require.NoError(t, ln.Close())
 		err := talk(t, &threaded.Client{}, addr, "hello\n", io.Discard)
 		assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+	})
+}
+
+// failingListener's Accept fails with errno, as the kernel's accept4 would,
+// the first fails times it is called; then it accepts.
+type failingListener struct {
+	net.Listener
+	errno syscall.Errno
+	fails int
+	calls int // only Serve's goroutine calls Accept
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	if l.calls++; l.calls <= l.fails {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: os.NewSyscallError("accept4", l.errno)}
+	}
+	return l.Listener.Accept()
+}
+
+// Out of descriptors or kernel memory, Accept fails; Serve logs it, tries
+// again and serves the next client. Any other Accept error ends Serve.
+func TestServeRetriesAcceptWhenOutOfResources(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM} {
+		t.Run(errno.Error(), func(t *testing.T) {
+			var log testutil.Buffer
+			ln := &failingListener{Listener: testutil.Listen(t), errno: errno, fails: 2}
+			r := testutil.StartServerOn(t, ln, &threaded.Server{Log: newLogger(&log)}, threaded.ErrServerClosed)
+			var out bytes.Buffer
+			require.NoError(t, talk(t, &threaded.Client{}, r.Addr, "hello\n", &out))
+			assert.Equal(t, threaded.Welcome+"OK...hello\n", out.String())
+			line := fmt.Sprintf("accept: accept tcp %s: accept4: %v\n", r.Addr, errno)
+			assert.Equal(t, 2, strings.Count(log.String(), line), log.String())
+		})
+	}
+
+	t.Run("another error", func(t *testing.T) {
+		ln := &failingListener{Listener: testutil.Listen(t), errno: syscall.EPERM, fails: 1}
+		r := testutil.StartServerOn(t, ln, &threaded.Server{}, syscall.EPERM)
+		assert.EqualError(t, r.Wait(t), "accept: accept tcp "+r.Addr+": accept4: operation not permitted")
 	})
 }
