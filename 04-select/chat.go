@@ -22,6 +22,7 @@ import (
 	"log"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -87,9 +88,10 @@ type lineTooLong struct{ max int }
 
 func (e lineTooLong) Error() string { return fmt.Sprintf("line longer than %d bytes", e.max) }
 
-// Serve accepts connections on ln and brings each client into the room. It
-// returns ErrServerClosed after Close, or the error that stopped Accept.
-// Serve closes ln before it returns.
+// Serve accepts connections on ln and brings each client into the room.
+// When Accept fails for want of descriptors or memory, Serve logs the error
+// and tries again 50ms later. It returns ErrServerClosed after Close, or any
+// other error from Accept. Serve closes ln before it returns.
 func (s *Server) Serve(ln net.Listener) error {
 	if !s.track(ln) {
 		ln.Close()
@@ -105,7 +107,15 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			return fmt.Errorf("accept: %w", err)
+			if !outOfResources(err) {
+				return fmt.Errorf("accept: %w", err)
+			}
+			// Out of descriptors or memory, as PollServer handles it
+			// too: the room goes on, and each client that leaves
+			// gives a descriptor back. Say so, wait, and try again.
+			s.logf("accept: %v", err)
+			time.Sleep(acceptRetry)
+			continue
 		}
 		if !s.trackConn(conn) {
 			conn.Close()
@@ -113,6 +123,18 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		go s.serveConn(conn)
 	}
+}
+
+// acceptRetry is how long Serve waits before it calls Accept again after
+// outOfResources.
+const acceptRetry = 50 * time.Millisecond
+
+// outOfResources reports whether Accept failed for want of something that
+// comes back as connections close: descriptors (EMFILE for the process,
+// ENFILE for the system) or kernel memory.
+func outOfResources(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 // hub owns the room: which members are in it, and what each is sent. It is

@@ -6,8 +6,10 @@ import (
 	"io"
 	"log"
 	"net"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -433,5 +435,47 @@ func TestIPv6Loopback(t *testing.T) {
 		a := join(t, r.Addr)
 		b := join(t, r.Addr, a) // a hears "<[::1]:PORT> hi"
 		assert.True(t, strings.HasPrefix(b.addr, "[::1]:"), b.addr)
+	})
+}
+
+// failingListener's Accept fails with errno, as the kernel's accept4 would,
+// the first fails times it is called; then it accepts.
+type failingListener struct {
+	net.Listener
+	errno syscall.Errno
+	fails int
+	calls int // only Serve's goroutine calls Accept
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	if l.calls++; l.calls <= l.fails {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: os.NewSyscallError("accept4", l.errno)}
+	}
+	return l.Listener.Accept()
+}
+
+// Out of descriptors or kernel memory, Accept fails; the hub's Serve logs
+// it, tries again, and the room goes on. Any other Accept error ends
+// Serve. (PollServer's Accept is the accept4 call itself, which a test
+// cannot make fail this way.)
+func TestServeRetriesAcceptWhenOutOfResources(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM} {
+		t.Run(errno.Error(), func(t *testing.T) {
+			var logs testutil.Buffer
+			ln := &failingListener{Listener: testutil.Listen(t), errno: errno, fails: 2}
+			r := testutil.StartServerOn(t, ln, &chat.Server{Log: log.New(&logs, "", 0)}, chat.ErrServerClosed)
+			a := join(t, r.Addr)
+			b := join(t, r.Addr, a)
+			b.say("still chatting")
+			a.expect(b.said("still chatting"))
+			line := fmt.Sprintf("accept: accept tcp %s: accept4: %v\n", r.Addr, errno)
+			assert.Equal(t, 2, strings.Count(logs.String(), line), logs.String())
+		})
+	}
+
+	t.Run("another error", func(t *testing.T) {
+		ln := &failingListener{Listener: testutil.Listen(t), errno: syscall.EPERM, fails: 1}
+		r := testutil.StartServerOn(t, ln, &chat.Server{}, syscall.EPERM)
+		assert.EqualError(t, r.Wait(t), "accept: accept tcp "+r.Addr+": accept4: operation not permitted")
 	})
 }
