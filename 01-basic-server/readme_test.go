@@ -64,7 +64,8 @@ func TestREADME(t *testing.T) {
 		t.Run("time-wait", func(t *testing.T) {
 			// The server closed first, so its end of the connection
 			// waits in TIME_WAIT once the client's FIN has arrived.
-			ss := readme.Need(t, "ss", "time-wait")
+			readme.Uses(t, "time-wait")
+			ss := readme.Need(t, "ss")
 			// Only this connection: with go test -count, earlier runs
 			// may have left TIME_WAITs on a port of the same number.
 			_, port, _ := net.SplitHostPort(addr)
@@ -88,15 +89,18 @@ func TestREADME(t *testing.T) {
 
 		readme.Check(t, "in-use", run("in-use", talkTo(addr)), asShown(addr))
 		t.Run("nc", func(t *testing.T) {
-			readme.Need(t, "nc", "nc")
+			readme.Uses(t, "nc")
+			readme.Need(t, "nc")
 			readme.Check(t, "nc", run("nc", talkTo(addr)), asShown(addr))
 		})
 		t.Run("ss", func(t *testing.T) {
-			readme.Need(t, "ss", "ss")
+			readme.Uses(t, "ss")
+			readme.Need(t, "ss")
 			readme.Check(t, "ss", run("ss", talkTo(addr)), asShown(addr), testutil.SquashSpaces, ssBacklog)
 		})
 		t.Run("lsof", func(t *testing.T) {
-			readme.Need(t, "lsof", "lsof")
+			readme.Uses(t, "lsof")
+			readme.Need(t, "lsof")
 			readme.Check(t, "lsof", run("lsof", talkTo(addr)), asShown(addr), lsofColumns)
 		})
 	})
@@ -118,8 +122,9 @@ func TestREADME(t *testing.T) {
 	})
 
 	t.Run("IPv6", func(t *testing.T) {
+		readme.Uses(t, "ipv6-server", "ipv6-client")
 		if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
-			readme.Skip(t, "ipv6-server", "no IPv6 loopback here")
+			readme.Skip(t, "no IPv6 loopback here")
 		} else {
 			ln.Close()
 		}

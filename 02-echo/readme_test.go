@@ -58,7 +58,8 @@ func TestREADME(t *testing.T) {
 	})
 
 	t.Run("nc", func(t *testing.T) {
-		readme.Need(t, "nc", "nc", "nc-big", "hold", "waits")
+		readme.Uses(t, "nc", "nc-big", "hold", "waits")
+		readme.Need(t, "nc")
 		srv := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
 		addr := srv.WaitOutput(`listening on (\S+)`)[1]
 		readme.Check(t, "nc", run("nc", talkTo(addr)), asShown(addr))

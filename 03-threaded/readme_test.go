@@ -60,7 +60,8 @@ func TestREADME(t *testing.T) {
 	})
 
 	t.Run("one client does not hold up the others", func(t *testing.T) {
-		readme.Need(t, "nc", "hold", "nc")
+		readme.Uses(t, "hold", "meanwhile", "stop")
+		readme.Need(t, "nc")
 		term, srv, addr := startServer("stop")
 		// In a terminal, nc's input stays open until Ctrl-C; from
 		// /dev/null it would end at once, and nc would quit as soon as
@@ -82,7 +83,8 @@ func TestREADME(t *testing.T) {
 	})
 
 	t.Run("nc and a long line", func(t *testing.T) {
-		readme.Need(t, "nc", "nc")
+		readme.Uses(t, "nc", "long")
+		readme.Need(t, "nc")
 		srv := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
 		addr := srv.WaitOutput(`listening on (\S+)`)[1]
 		readme.Check(t, "nc", run("nc", talkTo(addr)), asShown(addr))

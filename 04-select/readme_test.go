@@ -52,7 +52,8 @@ func TestREADME(t *testing.T) {
 	}
 
 	t.Run("run it", func(t *testing.T) {
-		readme.Need(t, "nc", "listen")
+		readme.Uses(t, "server", "client", "listen")
+		readme.Need(t, "nc")
 		term, srv, addr := startServer("server")
 		listen := testutil.NewTerminal(t, talkTo(addr)...)
 		nc := listen.Start(readme.Command(t, "listen"))
@@ -69,10 +70,9 @@ func TestREADME(t *testing.T) {
 	})
 
 	t.Run("poll", func(t *testing.T) {
+		readme.Uses(t, "poll", "poll-client")
 		if !chat.PollSupported {
-			readme.Skip(t, "poll", "the poll(2) server is built on unix systems only")
-			readme.Skip(t, "poll-client", "the poll(2) server is built on unix systems only")
-			return
+			readme.Skip(t, "the poll(2) server is built on unix systems only")
 		}
 		term, srv, addr := startServer("poll")
 		readme.Check(t, "poll-client", run("poll-client", talkTo(addr)), asShown(addr))

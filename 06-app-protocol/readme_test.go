@@ -88,20 +88,23 @@ func TestREADME(t *testing.T) {
 	})
 
 	t.Run("python client", func(t *testing.T) {
-		readme.Need(t, "python3", "python-client")
+		readme.Uses(t, "python-client")
+		readme.Need(t, "python3")
 		addr := quietServer(t)
 		readme.Check(t, "python-client", run("python-client", talkTo(addr, "65432")), asShown(addr, "65432"))
 	})
 
 	t.Run("python server", func(t *testing.T) {
-		readme.Need(t, "python3", "python-server")
+		readme.Uses(t, "python-server")
+		readme.Need(t, "python3")
 		py := testutil.Start(t, exec.Command("python3", "python/app_server.py", "127.0.0.1", "0"))
 		addr := net.JoinHostPort("127.0.0.1", py.WaitOutput(`Listening on \('127\.0\.0\.1', (\d+)\)`)[1])
 		readme.Check(t, "python-server", run("python-server", talkTo(addr, "65433")), asShown(addr, "65433"))
 	})
 
 	t.Run("http", func(t *testing.T) {
-		readme.Need(t, "nc", "http")
+		readme.Uses(t, "http")
+		readme.Need(t, "nc")
 		p := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
 		addr := p.WaitOutput(`listening on (\S+)`)[1]
 		readme.Check(t, "http", run("http", talkTo(addr, "65432")))
@@ -109,7 +112,8 @@ func TestREADME(t *testing.T) {
 	})
 
 	t.Run("never read", func(t *testing.T) {
-		ss := readme.Need(t, "ss", "never-read-server", "flood", "ss")
+		readme.Uses(t, "never-read-server", "flood", "ss")
+		ss := readme.Need(t, "ss")
 		addr := freeAddr(t)
 		_, port, _ := net.SplitHostPort(addr)
 		term := testutil.NewTerminal(t, talkTo(addr, "65432")...)

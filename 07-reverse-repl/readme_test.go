@@ -116,7 +116,8 @@ func TestREADME(t *testing.T) {
 	})
 
 	t.Run("nc", func(t *testing.T) {
-		readme.Need(t, "nc", "nc")
+		readme.Uses(t, "nc")
+		readme.Need(t, "nc")
 		addr := quietServer(t)
 		readme.Check(t, "nc", run("nc", addr), asShown(addr))
 	})

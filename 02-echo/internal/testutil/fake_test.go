@@ -46,6 +46,18 @@ func (f *fakeTB) Skipf(format string, args ...any) {
 	runtime.Goexit()
 }
 
+func (f *fakeTB) Failed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.errors) > 0
+}
+
+func (f *fakeTB) Skipped() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.skipped != ""
+}
+
 func (f *fakeTB) Cleanup(fn func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -105,9 +105,13 @@ func TestCheckTestNames(t *testing.T) {
 
 func TestReadmeSkip(t *testing.T) {
 	path := writeFile(t, t.TempDir(), "README.md", "<!-- check: x -->\n```console\n$ a\n```\n")
-	f := runFake(t, func(tb testing.TB) { LoadReadme(tb, path).Skip(tb, "x", "no tool") })
+	f := runFake(t, func(tb testing.TB) {
+		r := LoadReadme(tb, path)
+		r.Uses(tb, "x")
+		r.Skip(tb, "no IPv6 here")
+	})
 	assert.Empty(t, f.report())
-	assert.Contains(t, f.skipped, "not checked: no tool")
+	assert.Contains(t, f.skipped, `console blocks ["x"] not checked: no IPv6 here`)
 }
 
 func TestCheckGoSnippets(t *testing.T) {
@@ -198,21 +202,96 @@ func TestNeedTool(t *testing.T) {
 	assert.Contains(t, f.report(), "no-such-tool-here is needed and CI is set")
 }
 
+// threeBlocks is a README whose three console blocks one test checks, the
+// way a chapter's subtest checks a server, a client and nc beside them.
+const threeBlocks = "<!-- check: server -->\n```console\n$ server\n```\n\n" +
+	"<!-- check: client -->\n```console\n$ client\n```\n\n" +
+	"<!-- check: nc -->\n```console\n$ nc\n```\n"
+
 func TestReadmeNeed(t *testing.T) {
-	path := writeFile(t, t.TempDir(), "README.md", "<!-- check: x -->\n```console\n$ a\n```\n")
-	f := runFake(t, func(tb testing.TB) {
-		r := LoadReadme(tb, path)
-		assert.NotEmpty(t, r.Need(tb, "sh", "x"))
-		r.Check(tb, "x", "$ a\n")
-	})
-	assert.Empty(t, f.report())
+	path := writeFile(t, t.TempDir(), "README.md", threeBlocks)
+	checkAll := func(tb testing.TB, r *Readme, tool string) {
+		r.Uses(tb, "server", "client", "nc")
+		r.Need(tb, tool)
+		r.Check(tb, "server", "$ server\n")
+		r.Check(tb, "client", "$ client\n")
+		r.Check(tb, "nc", "$ nc\n")
+	}
+
+	f := runFake(t, func(tb testing.TB) { checkAll(tb, LoadReadme(tb, path), "sh") })
+	assert.Empty(t, f.report(), "the tool is there: all three blocks checked")
+	assert.Empty(t, f.skipped)
 
 	t.Setenv("CI", "")
-	f = runFake(t, func(tb testing.TB) { LoadReadme(tb, path).Need(tb, "no-such-tool-here", "x") })
-	assert.Empty(t, f.report(), "the block counts as handled")
-	assert.Contains(t, f.skipped, "no-such-tool-here is not installed")
+	f = runFake(t, func(tb testing.TB) { checkAll(tb, LoadReadme(tb, path), "no-such-tool-here") })
+	assert.Empty(t, f.report(), "all three blocks count as handled")
+	assert.Contains(t, f.skipped, `console blocks ["server" "client" "nc"] not checked: no-such-tool-here is not installed`)
 
 	t.Setenv("CI", "true")
-	f = runFake(t, func(tb testing.TB) { LoadReadme(tb, path).Need(tb, "no-such-tool-here", "x") })
+	f = runFake(t, func(tb testing.TB) { checkAll(tb, LoadReadme(tb, path), "no-such-tool-here") })
 	assert.Contains(t, f.report(), "no-such-tool-here is needed and CI is set")
+}
+
+// TestReadmeUsesCatchesMistakes covers the mistakes that would let a
+// machine without a tool fail where one with it passes: checking a block
+// the skip would not mark, declaring one and not checking it, needing a
+// tool before saying which blocks need it.
+func TestReadmeUsesCatchesMistakes(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "README.md", threeBlocks)
+	tests := []struct {
+		name string
+		body func(tb testing.TB, r *Readme)
+		want string
+	}{
+		{
+			name: "a block checked but not declared",
+			body: func(tb testing.TB, r *Readme) {
+				r.Uses(tb, "server", "nc")
+				r.Need(tb, "sh")
+				r.Check(tb, "server", "$ server\n")
+				r.Check(tb, "client", "$ client\n")
+				r.Check(tb, "nc", "$ nc\n")
+			},
+			want: `README.md:7: console block "client" is checked by a test that declared only ["server" "nc"] with Uses`,
+		},
+		{
+			name: "a block declared but not checked",
+			body: func(tb testing.TB, r *Readme) {
+				r.Check(tb, "server", "$ server\n")
+				r.Uses(tb, "client", "nc")
+				r.Need(tb, "sh")
+				r.Check(tb, "client", "$ client\n")
+			},
+			want: `README.md:12: console block "nc" was declared with Uses but the test did not check it`,
+		},
+		{
+			name: "Need before Uses",
+			body: func(tb testing.TB, r *Readme) { r.Need(tb, "sh") },
+			want: "Need called before Uses",
+		},
+		{
+			name: "Skip before Uses",
+			body: func(tb testing.TB, r *Readme) { r.Skip(tb, "no reason") },
+			want: "Skip called before Uses",
+		},
+		{
+			name: "Uses twice",
+			body: func(tb testing.TB, r *Readme) {
+				r.Uses(tb, "server")
+				r.Uses(tb, "client")
+			},
+			want: "Uses called twice by one test",
+		},
+		{
+			name: "Uses of a block that does not exist",
+			body: func(tb testing.TB, r *Readme) { r.Uses(tb, "servre") },
+			want: `has no console block named "servre"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := runFake(t, func(tb testing.TB) { tt.body(tb, LoadReadme(tb, path)) })
+			assert.Contains(t, f.report(), tt.want)
+		})
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -38,6 +39,9 @@ type Readme struct {
 	console  map[string]*block
 	order    []string
 	snippets []*block // ```go blocks
+
+	mu   sync.Mutex
+	uses map[testing.TB][]string // the blocks each test declared with Uses
 }
 
 type block struct {
@@ -59,7 +63,7 @@ func LoadReadme(t testing.TB, path string) *Readme {
 		t.Fatalf("read README: %v", err)
 	}
 	lines := strings.Split(string(data), "\n")
-	r := &Readme{t: t, path: path, lines: lines, console: make(map[string]*block)}
+	r := &Readme{t: t, path: path, lines: lines, console: make(map[string]*block), uses: make(map[testing.TB][]string)}
 	for i := 0; i < len(lines); i++ {
 		info, ok := strings.CutPrefix(lines[i], "```")
 		if !ok {
@@ -160,7 +164,13 @@ func (r *Readme) Command(t testing.TB, name string) string {
 func (r *Readme) Check(t testing.TB, name, got string, normalize ...func(string) string) {
 	t.Helper()
 	b := r.block(t, name)
+	r.mu.Lock()
+	declared, ok := r.uses[t]
 	b.checked = true
+	r.mu.Unlock()
+	if ok && !slices.Contains(declared, name) {
+		t.Errorf("%s:%d: console block %q is checked by a test that declared only %q with Uses: add it there, or a machine without the test's tools fails", r.path, b.line, name, declared)
+	}
 	clean := func(s string) string {
 		var out []string
 		for line := range strings.Lines(s) {
@@ -181,19 +191,85 @@ func (r *Readme) Check(t testing.TB, name, got string, normalize ...func(string)
 	}
 }
 
-// Skip marks the console block name as deliberately not checked in this run
-// and skips t (a subtest, usually) with reason.
-func (r *Readme) Skip(t testing.TB, name, reason string) {
+// Uses declares, once and before any other call with t, the console blocks
+// that the test t checks. It is what makes the tools a block needs
+// optional without losing a check:
+//
+//   - when Need finds a tool missing, or Skip is called, t is skipped and
+//     exactly these blocks count as handled;
+//   - t may check only these blocks: a Check of another one fails;
+//   - t must check every one of them: one left unchecked when t ends (and
+//     t neither skipped nor failed) fails.
+//
+// A test that needs no external program and never skips need not call Uses.
+func (r *Readme) Uses(t testing.TB, blocks ...string) {
 	t.Helper()
-	r.block(t, name).checked = true
-	t.Skipf("%s: console block %q not checked: %s", r.path, name, reason)
+	if len(blocks) == 0 {
+		t.Fatalf("%s: Uses needs the names of the console blocks the test checks", r.path)
+	}
+	for _, name := range blocks {
+		r.block(t, name)
+	}
+	r.mu.Lock()
+	_, again := r.uses[t]
+	r.uses[t] = slices.Clone(blocks)
+	r.mu.Unlock()
+	if again {
+		t.Fatalf("%s: Uses called twice by one test: declare all its blocks in one call", r.path)
+	}
+	t.Cleanup(func() {
+		if t.Failed() || t.Skipped() {
+			return
+		}
+		for _, name := range blocks {
+			r.mu.Lock()
+			b := r.console[name]
+			checked := b.checked
+			r.mu.Unlock()
+			if !checked {
+				t.Errorf("%s:%d: console block %q was declared with Uses but the test did not check it", r.path, b.line, name)
+			}
+		}
+	})
 }
 
-// Need returns the path of the external program tool that the console
-// blocks need. When it is missing, the blocks are marked as not checked and t
-// is skipped, except under CI, where t fails (see NeedTool).
-func (r *Readme) Need(t testing.TB, tool string, blocks ...string) string {
+// declared returns the blocks t declared with Uses, and fails t if it
+// declared none.
+func (r *Readme) declared(t testing.TB, caller string) []string {
 	t.Helper()
+	r.mu.Lock()
+	blocks, ok := r.uses[t]
+	r.mu.Unlock()
+	if !ok {
+		t.Fatalf("%s: %s called before Uses: declare the console blocks this test checks first, so that a skip marks exactly those", r.path, caller)
+	}
+	return blocks
+}
+
+// skip marks blocks as deliberately not checked in this run and skips t.
+func (r *Readme) skip(t testing.TB, blocks []string, reason string) {
+	t.Helper()
+	r.mu.Lock()
+	for _, name := range blocks {
+		r.console[name].checked = true
+	}
+	r.mu.Unlock()
+	t.Skipf("%s: console blocks %q not checked: %s", r.path, blocks, reason)
+}
+
+// Skip skips t with reason and marks the blocks it declared with Uses as
+// deliberately not checked in this run.
+func (r *Readme) Skip(t testing.TB, reason string) {
+	t.Helper()
+	r.skip(t, r.declared(t, "Skip"), reason)
+}
+
+// Need returns the path of the external program tool that the blocks t
+// declared with Uses need. When it is missing, t is skipped and those blocks
+// count as handled, except under CI, where t fails (see NeedTool).
+func (r *Readme) Need(t testing.TB, tool string) string {
+	t.Helper()
+	blocks := r.declared(t, "Need")
 	path, err := exec.LookPath(tool)
 	if err == nil {
 		return path
@@ -201,10 +277,7 @@ func (r *Readme) Need(t testing.TB, tool string, blocks ...string) string {
 	if os.Getenv("CI") != "" {
 		t.Fatalf("%s is needed and CI is set: install it (%v)", tool, err)
 	}
-	for _, name := range blocks {
-		r.block(t, name).checked = true
-	}
-	t.Skipf("%s: console blocks %v not checked: %s is not installed", r.path, blocks, tool)
+	r.skip(t, blocks, tool+" is not installed")
 	return ""
 }
 
