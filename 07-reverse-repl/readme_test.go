@@ -24,8 +24,8 @@ import (
 // A session at reverse-repl's prompt is replayed from the lines the README
 // shows after the "> " prompt: they become the REPL's input, and -echo makes
 // it print each one after the prompt, as a terminal shows what is typed. A
-// "^C" line in the README is Ctrl-C, pressed once the REPL has echoed the
-// command before it.
+// line that starts with "^C" in the README is Ctrl-C, pressed once the REPL
+// has echoed the command before it.
 func TestREADME(t *testing.T) {
 	readme := testutil.LoadReadme(t, "README.md")
 	readme.CheckGoSnippets(t, ".")
@@ -165,7 +165,7 @@ func typedLines(block string) (input string, interrupts []string) {
 			typed.WriteString(cmd + "\n")
 			last = cmd
 		}
-		if line == "^C" {
+		if strings.HasPrefix(line, "^C") {
 			interrupts = append(interrupts, last)
 		}
 	}

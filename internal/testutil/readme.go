@@ -379,7 +379,8 @@ func containsRun(src, run []string) bool {
 // Terminal runs command lines the way a learner types them into one terminal
 // and records the transcript: each line after the prompt "$ ", then what the
 // command printed (standard output and error together, in order), and "^C"
-// where Ctrl-C was pressed.
+// where Ctrl-C was pressed, on the line of what came next, as a terminal
+// shows it.
 type Terminal struct {
 	t       testing.TB
 	rewrite *strings.Replacer
@@ -404,6 +405,9 @@ func NewTerminal(t testing.TB, oldnew ...string) *Terminal {
 // prints it.
 func (term *Terminal) Start(line string) *Process {
 	term.t.Helper()
+	if out := term.out.String(); out != "" && !strings.HasSuffix(out, "\n") {
+		term.out.Write([]byte("\n")) // after a bare ^C, the prompt starts a new line
+	}
 	fmt.Fprintf(&term.out, "$ %s\n", line)
 	var exited func(*os.ProcessState)
 	if endsWithGoRun(line) {
@@ -434,12 +438,14 @@ func (term *Terminal) Run(line string) int {
 }
 
 // Interrupt presses Ctrl-C while p runs: the transcript shows ^C and p's
-// process group gets SIGINT. Output reaches the transcript a moment after the
+// process group gets SIGINT. As in a terminal, which echoes ^C without a
+// newline, what p prints next follows on the same line: "^Cserver stopped".
+// Output reaches the transcript a moment after the
 // process writes it, so first wait with WaitOutput for what p should have
 // printed by now, as a person watching the terminal would.
 func (term *Terminal) Interrupt(p *Process) {
 	term.t.Helper()
-	term.out.Write([]byte("^C\n"))
+	term.out.Write([]byte("^C"))
 	p.Interrupt()
 }
 

@@ -150,6 +150,7 @@ func TestTerminal(t *testing.T) {
 	p.WaitOutput("ready\n")
 	term.Interrupt(p)
 	assert.Equal(t, 3, p.Wait())
+	assert.Equal(t, 1, term.Run("./helper echo after"))
 
 	want := strings.Join([]string{
 		"$ ./helper echo hi",
@@ -165,9 +166,11 @@ func TestTerminal(t *testing.T) {
 		"exit status 1",
 		"$ go run ./helper wait-for-interrupt",
 		"ready",
-		"^C",
-		"interrupted",
+		"^Cinterrupted",
 		"exit status 3",
+		"$ ./helper echo after",
+		"after",
+		"to stderr",
 		"",
 	}, "\n")
 	assert.Equal(t, want, term.Transcript())
