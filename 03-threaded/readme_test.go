@@ -37,12 +37,19 @@ func TestREADME(t *testing.T) {
 			"127.0.0.1 8888", "127.0.0.1 " + port,
 		}
 	}
-	run := func(block string, rewrites []string) string {
+	// run types the commands of block into a new terminal and returns
+	// what it shows and each command's exit code.
+	runCodes := func(block string, rewrites []string) (string, []int) {
 		term := testutil.NewTerminal(t, rewrites...)
+		var codes []int
 		for _, line := range readme.Commands(t, block) {
-			term.Run(line)
+			codes = append(codes, term.Run(line))
 		}
-		return term.Transcript()
+		return term.Transcript(), codes
+	}
+	run := func(block string, rewrites []string) string {
+		transcript, _ := runCodes(block, rewrites)
+		return transcript
 	}
 	startServer := func(block string) (*testutil.Terminal, *testutil.Process, string) {
 		term := testutil.NewTerminal(t, "go run ./cmd/threaded-server", server+" -addr 127.0.0.1:0")
@@ -52,7 +59,9 @@ func TestREADME(t *testing.T) {
 
 	t.Run("run it", func(t *testing.T) {
 		term, srv, addr := startServer("server")
-		readme.Check(t, "client", run("client", talkTo(addr)), asShown(addr))
+		transcript, codes := runCodes("client", talkTo(addr))
+		readme.Check(t, "client", transcript, asShown(addr))
+		assert.Equal(t, []int{0, 0}, codes, "the README says the client exits with status 0")
 		srv.WaitOutput(`(?s)(disconnected after 2 lines\n.*){2}`)
 		term.Interrupt(srv)
 		assert.Equal(t, 0, srv.Wait())
@@ -60,7 +69,7 @@ func TestREADME(t *testing.T) {
 	})
 
 	t.Run("one client does not hold up the others", func(t *testing.T) {
-		readme.Uses(t, "hold", "meanwhile", "stop")
+		readme.Uses(t, "hold", "meanwhile", "stop", "hold-goodbye")
 		readme.Need(t, "nc")
 		term, srv, addr := startServer("stop")
 		// In a terminal, nc's input stays open until Ctrl-C; from
@@ -69,7 +78,9 @@ func TestREADME(t *testing.T) {
 		_, port, _ := net.SplitHostPort(addr)
 		hold := testutil.NewTerminal(t, "nc 127.0.0.1 8888", "sleep 60 | nc 127.0.0.1 "+port)
 		nc := hold.Start(readme.Command(t, "hold"))
-		nc.WaitOutput("Welcome")
+		nc.WaitOutput(`hit enter\n`)
+		// What the nc terminal shows before the server is stopped.
+		readme.Check(t, "hold", hold.Transcript(), asShown(addr))
 		srv.WaitOutput("connected with")
 		readme.Check(t, "meanwhile", run("meanwhile", talkTo(addr)), asShown(addr))
 		srv.WaitOutput(`disconnected after 1 line\n`)
@@ -78,16 +89,24 @@ func TestREADME(t *testing.T) {
 		hold.Interrupt(nc)
 		nc.Wait()
 		assert.Equal(t, 0, srv.Wait())
-		readme.Check(t, "hold", hold.Transcript(), asShown(addr))
 		readme.Check(t, "stop", term.Transcript(), asShown(addr))
+		readme.Check(t, "hold-goodbye", hold.Transcript(), asShown(addr))
 	})
 
-	t.Run("nc and a long line", func(t *testing.T) {
-		readme.Uses(t, "nc", "long")
-		readme.Need(t, "nc")
+	otherServer := func(t *testing.T) string {
 		srv := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
-		addr := srv.WaitOutput(`listening on (\S+)`)[1]
+		return srv.WaitOutput(`listening on (\S+)`)[1]
+	}
+
+	t.Run("nc", func(t *testing.T) {
+		readme.Uses(t, "nc")
+		readme.Need(t, "nc")
+		addr := otherServer(t)
 		readme.Check(t, "nc", run("nc", talkTo(addr)), asShown(addr))
+	})
+
+	t.Run("a long line", func(t *testing.T) {
+		addr := otherServer(t)
 		readme.Check(t, "long", run("long", talkTo(addr)), asShown(addr))
 	})
 
@@ -95,7 +114,13 @@ func TestREADME(t *testing.T) {
 		ln := testutil.Listen(t)
 		closed := ln.Addr().String()
 		require.NoError(t, ln.Close())
-		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed))
+		// The client names the address in its hint only when it is not
+		// the default; the README's run uses the default, this one a
+		// closed port (TestRefusedHint checks the default's hint).
+		defaultHint := func(s string) string {
+			return strings.ReplaceAll(s, "go run ./cmd/threaded-server -addr "+threaded.DefaultAddr+"\n", "go run ./cmd/threaded-server\n")
+		}
+		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed), defaultHint)
 	})
 
 	t.Run("help", func(t *testing.T) {

@@ -499,6 +499,9 @@ func (r *replies) arrived(line string) error {
 		return fmt.Errorf("unexpected line %q", line)
 	}
 	if line != r.want[0] {
+		if r.answered == 0 { // the welcome answers no line of ours
+			return fmt.Errorf("unexpected greeting %q", line)
+		}
 		return fmt.Errorf("unexpected reply %q to line %d", line, r.answered)
 	}
 	r.want = r.want[1:]

@@ -487,7 +487,12 @@ func TestTalkErrors(t *testing.T) {
 			name:    "wrong welcome",
 			serve:   func(c net.Conn, _ <-chan struct{}) { drain(c); io.WriteString(c, "Hi\n") },
 			in:      "hello\n",
-			wantErr: `: unexpected reply "Hi" to line 0`,
+			wantErr: `: unexpected greeting "Hi"`,
+		},
+		{
+			name:    "wrong welcome, nothing sent",
+			serve:   func(c net.Conn, _ <-chan struct{}) { drain(c); io.WriteString(c, "Hi\n") },
+			wantErr: `: unexpected greeting "Hi"`,
 		},
 		{
 			name:    "wrong reply",
