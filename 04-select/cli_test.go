@@ -68,18 +68,41 @@ func TestCommandsChatAndStopOnCtrlC(t *testing.T) {
 	})
 }
 
+// The hint after "connection refused" is printed as refusedHint makes it
+// (see cmd/chat-client/main_test.go for the default address, which no test
+// may listen on): with -addr for any other address, and no -addr for port
+// 0, which a server chooses.
 func TestClientConnectionRefused(t *testing.T) {
 	ln := testutil.Listen(t)
-	addr := ln.Addr().String()
-	ln.Close()
-
-	client := testutil.Run(t, exec.Command(testutil.Build(t, "./cmd/chat-client"), "-addr", addr, "-m", "hello"))
-	assert.Equal(t, 1, client.Wait())
-	assert.Empty(t, client.Stdout())
-	assert.Equal(t,
-		"chat-client: dial tcp "+addr+": connect: connection refused\n"+
-			"is the server running? Start it with: go run ./cmd/chat-server -addr "+addr+"\n",
-		client.Stderr())
+	closed := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	const start = "is the server running? Start it in the chapter's folder with: go run ./cmd/chat-server"
+	tests := []struct {
+		name, addr, wantHint string
+	}{
+		{"another port", closed, start + " -addr " + closed},
+		{"port 0", "127.0.0.1:0", start + "; port 0 asks the system for any free port, which only a server can do: give the client the port the server printed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := testutil.Run(t, exec.Command(testutil.Build(t, "./cmd/chat-client"), "-addr", tt.addr, "-m", "hello"))
+			assert.Equal(t, 1, client.Wait())
+			assert.Empty(t, client.Stdout())
+			assert.Equal(t,
+				"chat-client: dial tcp "+tt.addr+": connect: connection refused\n"+tt.wantHint+"\n",
+				client.Stderr())
+		})
+	}
+	t.Run("IPv6", func(t *testing.T) {
+		ln := testutil.ListenIPv6(t)
+		closed := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		client := testutil.Run(t, exec.Command(testutil.Build(t, "./cmd/chat-client"), "-addr", closed, "-m", "hello"))
+		assert.Equal(t, 1, client.Wait())
+		assert.Equal(t,
+			"chat-client: dial tcp "+closed+": connect: connection refused\n"+start+" -addr '"+closed+"'\n",
+			client.Stderr())
+	})
 }
 
 func TestServerAddressInUse(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -73,7 +74,36 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	fmt.Fprintf(stderr, "chat-client: %v\n", err)
 	if errors.Is(err, syscall.ECONNREFUSED) {
-		fmt.Fprintf(stderr, "is the server running? Start it with: go run ./cmd/chat-server -addr %s\n", *addr)
+		fmt.Fprintln(stderr, refusedHint(*addr))
 	}
 	return 1
+}
+
+// refusedHint is the line printed after "connection refused" at addr: how
+// to start the server there, from the chapter's folder (where ./cmd/...
+// is). It gives -addr only when addr is not the default, quoted for the
+// shell when it needs to be; port 0 is not an address a client can reach,
+// so it says that instead.
+func refusedHint(addr string) string {
+	const hint = "is the server running? Start it in the chapter's folder with: go run ./cmd/chat-server"
+	switch _, port, _ := net.SplitHostPort(addr); {
+	case port == "0":
+		return hint + "; port 0 asks the system for any free port, which only a server can do: give the client the port the server printed"
+	case addr == chat.DefaultAddr:
+		return hint
+	}
+	return hint + " -addr " + shellQuote(addr)
+}
+
+// shellQuote returns s as a shell word: as it is when it holds only
+// letters, digits and ".:-_", else in single quotes, so that the brackets
+// of "[::1]:5000" are not a glob in zsh.
+func shellQuote(s string) string {
+	plain := s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune(".:-_", r))
+	})
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
