@@ -105,6 +105,19 @@ func TestREADME(t *testing.T) {
 		readme.Check(t, "nc", run("nc", talkTo(addr)), asShown(addr))
 	})
 
+	// The README's line on other netcats: Ncat without -N, and
+	// netcat-traditional with -q 1 in its place, print the same.
+	t.Run("other netcats", func(t *testing.T) {
+		for _, nc := range []struct{ tool, insteadOfN string }{{"ncat", ""}, {"nc.traditional", "-q 1 "}} {
+			t.Run(nc.tool, func(t *testing.T) {
+				bin := testutil.NeedTool(t, nc.tool)
+				addr := otherServer(t)
+				rewrites := append([]string{"nc -N ", bin + " " + nc.insteadOfN}, talkTo(addr)...)
+				readme.Check(t, "nc", run("nc", rewrites), asShown(addr))
+			})
+		}
+	})
+
 	t.Run("a long line", func(t *testing.T) {
 		addr := otherServer(t)
 		readme.Check(t, "long", run("long", talkTo(addr)), asShown(addr))
