@@ -16,8 +16,8 @@ import (
 // loopback TCP. conns=1 is one connection, one request at a time; conns=16
 // is 16 connections at once, each with a goroutine of its own (16 or a
 // few more, when GOMAXPROCS does not divide 16: the name says how many).
-// allocs/op
-// counts the client's and the server's allocations together.
+// Each op is one request and its response; allocs/op counts the client's
+// and the server's allocations together.
 //
 //	go test -run '^$' -bench RequestResponse -benchtime 2s
 func BenchmarkRequestResponse(b *testing.B) {

@@ -240,7 +240,7 @@ func TestAppClientCommandConnectionRefused(t *testing.T) {
 	assert.Equal(t, 1, client.Wait())
 	assert.Equal(t,
 		"app-client: dial tcp "+addr+": connect: connection refused\n"+
-			"is the server running? Start it with: go run ./cmd/app-server -addr "+addr+"\n",
+			"is the server running? Start it in the chapter's folder with: go run ./cmd/app-server -addr "+addr+"\n",
 		client.Stderr())
 	assert.Equal(t, "starting connection to "+addr+"\n", client.Stdout())
 }

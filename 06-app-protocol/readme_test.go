@@ -116,6 +116,18 @@ func TestREADME(t *testing.T) {
 		ss := readme.Need(t, "ss")
 		addr := freeAddr(t)
 		_, port, _ := net.SplitHostPort(addr)
+
+		// The README says to stop the server left running from "Run
+		// it" first: while it runs, the port is taken.
+		first := testutil.NewTerminal(t, talkTo(addr, "65432")...)
+		left := first.Start(readme.Command(t, "server"))
+		left.WaitOutput(`listening on \S+`)
+		tooSoon := testutil.NewTerminal(t, talkTo(addr, "65432")...)
+		assert.Equal(t, 1, tooSoon.Run(readme.Command(t, "never-read-server")))
+		assert.Contains(t, tooSoon.Transcript(), ": bind: address already in use\n")
+		first.Interrupt(left)
+		assert.Equal(t, 0, left.Wait())
+
 		term := testutil.NewTerminal(t, talkTo(addr, "65432")...)
 		srv := term.Start(readme.Command(t, "never-read-server"))
 		srv.WaitOutput(`listening on \S+`)

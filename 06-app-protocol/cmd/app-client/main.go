@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	app "example.com/sockets/06-app-protocol"
@@ -94,7 +95,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "app-client: %v\n", err)
 		if errors.Is(err, syscall.ECONNREFUSED) {
-			fmt.Fprintf(stderr, "is the server running? Start it with: go run ./cmd/app-server -addr %s\n", *addr)
+			fmt.Fprintln(stderr, refusedHint(*addr))
 		}
 		return 1
 	}
@@ -152,4 +153,36 @@ func floodServer(ctx context.Context, conn *app.Conn, req message.Message, stdou
 	}
 	fmt.Fprintf(stderr, "app-client: %v\n", err)
 	return 1
+}
+
+// refusedHint is the line printed after "connection refused" at addr: how
+// to start the server there, from the chapter's folder (where ./cmd/...
+// is). It gives -addr only when addr is not the default, quoted for the
+// shell when it needs to be; port 0 is not an address a client can reach,
+// so it says that instead.
+func refusedHint(addr string) string {
+	const hint = "is the server running? "
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		if n, err := strconv.Atoi(port); err == nil && n == 0 {
+			return hint + "port 0 asks the system for any free port, which only a server can do: give the client the port the server printed"
+		}
+	}
+	start := hint + "Start it in the chapter's folder with: go run ./cmd/app-server"
+	if addr == app.DefaultAddr {
+		return start
+	}
+	return start + " -addr " + shellQuote(addr)
+}
+
+// shellQuote returns s as a shell word: as it is when it holds only
+// letters, digits and ".:-_", else in single quotes, so that the brackets
+// of "[::1]:65432" are not a glob in zsh.
+func shellQuote(s string) string {
+	plain := s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune(".:-_", r))
+	})
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
