@@ -1,6 +1,11 @@
 package reverse
 
 import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,4 +77,52 @@ func TestIncompleteRuneUntilWhole(t *testing.T) {
 		}
 		assert.False(t, incompleteRune([]byte("x"+r)), "%q whole", r)
 	}
+}
+
+// The hint after a refused dial must work when followed literally, in bash
+// or zsh, from the chapter's folder.
+func TestRefusedHint(t *testing.T) {
+	const start = "nothing is listening there: is the server running? Start it in the chapter's folder with: go run ./cmd/reverse-server"
+	const port0 = "nothing is listening there: is the server running? port 0 asks the system for any free port, which only a server can do: give the client the port the server printed"
+	tests := []struct {
+		addr, want string
+	}{
+		{"127.0.0.1:7342", start},
+		{"127.0.0.1:5000", start + " -addr 127.0.0.1:5000"},
+		{"localhost:7342", start + " -addr localhost:7342"},
+		{"my-host_1.example:7342", start + " -addr my-host_1.example:7342"},
+		{"[::1]:7342", start + " -addr '[::1]:7342'"},
+		{":7342", start + " -addr :7342"},
+		{"127.0.0.1:0", port0},
+		{"[::1]:0", port0},
+		{"localhost:00", port0},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, refusedHint(tt.addr), "refusedHint(%q)", tt.addr)
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"127.0.0.1:5000", "127.0.0.1:5000"},
+		{"a-b_c.d:1", "a-b_c.d:1"},
+		{"[::1]:5000", "'[::1]:5000'"},
+		{"host name:1", "'host name:1'"},
+		{"it's:1", `'it'\''s:1'`},
+		{"", "''"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, shellQuote(tt.in), "shellQuote(%q)", tt.in)
+	}
+}
+
+// hintFor names the address the dial command was given, not the one the
+// resolver turned it into; a refusal it knows no address for is taken to
+// be at the default.
+func TestHintForARefusedDial(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}
+	assert.Equal(t, refusedHint("[::1]:7342"), hintFor(&dialError{"[::1]:7342", refused}))
+	assert.Equal(t, refusedHint("localhost:9000"), hintFor(fmt.Errorf("wrapped: %w", &dialError{"localhost:9000", refused})))
+	assert.Equal(t, refusedHint(DefaultAddr), hintFor(refused))
+	assert.Empty(t, hintFor(&dialError{"127.0.0.1:1", errors.New("no such host")}))
 }

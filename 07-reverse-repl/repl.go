@@ -303,7 +303,12 @@ func (r *REPL) report(err error) {
 func hintFor(err error) string {
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "nothing is listening there: is the server running? Start it with: go run ./cmd/reverse-server"
+		addr := DefaultAddr
+		var de *dialError
+		if errors.As(err, &de) {
+			addr = de.addr
+		}
+		return refusedHint(addr)
 	case errors.Is(err, syscall.EADDRINUSE):
 		return "another socket is listening there already: pick another port"
 	case errors.Is(err, syscall.EPIPE):
@@ -313,6 +318,48 @@ func hintFor(err error) string {
 	}
 	return ""
 }
+
+// refusedHint says how to start a server at addr, where a dial was
+// refused: from the chapter's folder (where ./cmd/... is), with -addr only
+// when addr is not the server's default, quoted for the shell when it needs
+// to be. Port 0 is not an address a client can reach, so it says that
+// instead.
+func refusedHint(addr string) string {
+	const hint = "nothing is listening there: is the server running? "
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		if n, err := strconv.Atoi(port); err == nil && n == 0 {
+			return hint + "port 0 asks the system for any free port, which only a server can do: give the client the port the server printed"
+		}
+	}
+	start := hint + "Start it in the chapter's folder with: go run ./cmd/reverse-server"
+	if addr == DefaultAddr {
+		return start
+	}
+	return start + " -addr " + shellQuote(addr)
+}
+
+// shellQuote returns s as a shell word: as it is when it holds only
+// letters, digits and ".:-_", else in single quotes, so that the brackets
+// of "[::1]:7342" are not a glob in zsh.
+func shellQuote(s string) string {
+	plain := s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune(".:-_", r))
+	})
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// dialError is a failed dial, with the address as the command gave it
+// (not as the resolver turned it), for the hint.
+type dialError struct {
+	addr string
+	err  error
+}
+
+func (e *dialError) Error() string { return e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
 
 // peer names the other end: "server" if this side dialed, else "client".
 func (r *REPL) peer() string {
@@ -335,7 +382,7 @@ func (r *REPL) dial(ctx context.Context, arg string) error {
 		if ctx.Err() != nil {
 			return errors.New("interrupted")
 		}
-		return err // "dial tcp ADDR: connect: connection refused"
+		return &dialError{addr, err} // "dial tcp ADDR: connect: connection refused"
 	}
 	r.use(c.(*net.TCPConn), true)
 	r.printf("connected to %s from %s\n", c.RemoteAddr(), c.LocalAddr())

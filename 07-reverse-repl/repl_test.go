@@ -298,7 +298,7 @@ func byteCount(n int) string {
 
 // Hints the REPL prints after errors, by the error they explain.
 const (
-	hintRefused = "hint: nothing is listening there: is the server running? Start it with: go run ./cmd/reverse-server\n"
+	hintRefused = "hint: nothing is listening there: is the server running? Start it in the chapter's folder with: go run ./cmd/reverse-server -addr 127.0.0.1:PORT\n" // after a dial to a port that is not the default
 	hintInUse   = "hint: another socket is listening there already: pick another port\n"
 	hintEPIPE   = "hint: this side can no longer send: it was shut down, or the peer closed the connection and said so with a reset\n"
 	hintReset   = "hint: the peer's end of the connection is gone; it answered with a reset (RST)\n"
