@@ -89,14 +89,27 @@ func TestREADME(t *testing.T) {
 
 		readme.Check(t, "in-use", run("in-use", talkTo(addr)), asShown(addr))
 		t.Run("nc", func(t *testing.T) {
-			readme.Uses(t, "nc")
+			readme.Uses(t, "nc", "nc-no-input")
 			readme.Need(t, "nc")
-			readme.Check(t, "nc", run("nc", talkTo(addr)), asShown(addr))
+			// In a terminal, nc's input is the keyboard, which stays
+			// open: after the greeting nc waits until Ctrl-C. Commands
+			// run here read /dev/null, so a process substitution that
+			// never ends stands in for the keyboard.
+			_, port, _ := net.SplitHostPort(addr)
+			term := testutil.NewTerminal(t, "nc 127.0.0.1 5000", "nc 127.0.0.1 "+port+" < <(sleep 600)")
+			nc := term.Start(readme.Command(t, "nc"))
+			nc.WaitOutput("Thank you for connecting\n")
+			term.Interrupt(nc)
+			// -1: nc was still running, and Ctrl-C's SIGINT ended it.
+			assert.Equal(t, -1, nc.Wait(), "nc should wait for its input after the greeting")
+			readme.Check(t, "nc", term.Transcript(), asShown(addr))
+
+			readme.Check(t, "nc-no-input", run("nc-no-input", talkTo(addr)), asShown(addr))
 		})
 		t.Run("ss", func(t *testing.T) {
 			readme.Uses(t, "ss")
 			readme.Need(t, "ss")
-			readme.Check(t, "ss", run("ss", talkTo(addr)), asShown(addr), testutil.SquashSpaces, ssBacklog)
+			readme.Check(t, "ss", run("ss", talkTo(addr)), asShown(addr), testutil.SquashSpaces, ssBacklog, ssProcessColumn)
 		})
 		t.Run("lsof", func(t *testing.T) {
 			readme.Uses(t, "lsof")
@@ -109,7 +122,34 @@ func TestREADME(t *testing.T) {
 		ln := testutil.Listen(t)
 		closed := ln.Addr().String()
 		require.NoError(t, ln.Close())
-		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed))
+		// The README runs the client on the default address, where the
+		// hint has no -addr; here the client is given another address,
+		// and its hint adds "-addr ADDR" (TestRefusedHint in
+		// cmd/basic-client covers both).
+		defaultHint := func(s string) string {
+			return strings.Replace(s, "go run ./cmd/basic-server -addr "+basic.DefaultAddr+"\n", "go run ./cmd/basic-server\n", 1)
+		}
+		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed), defaultHint)
+	})
+
+	t.Run("timeout", func(t *testing.T) {
+		readme.Uses(t, "silent-server", "timeout")
+		readme.Need(t, "nc")
+		// nc listens on a free port instead of 5001, and prints it.
+		term1 := testutil.NewTerminal(t, "127.0.0.1 5001", "127.0.0.1 0")
+		nc := term1.Start(readme.Command(t, "silent-server"))
+		port := nc.WaitOutput(`Listening on 127\.0\.0\.1 (\d+)\n`)[1]
+		addr := net.JoinHostPort("127.0.0.1", port)
+
+		transcript := run("timeout", []string{"go run ./cmd/basic-client", client, "127.0.0.1:5001", addr})
+		readme.Check(t, "timeout", transcript, func(s string) string { return strings.ReplaceAll(s, addr, "127.0.0.1:5001") })
+
+		assert.Equal(t, 0, nc.Wait(), "nc exits once the client has hung up")
+		shown := func(s string) string {
+			s = strings.ReplaceAll(s, "127.0.0.1 "+port+"\n", "127.0.0.1 5001\n")
+			return ncPeerPort.ReplaceAllString(s, "$1 PORT")
+		}
+		readme.Check(t, "silent-server", term1.Transcript(), shown)
 	})
 
 	t.Run("every interface", func(t *testing.T) {
@@ -154,6 +194,16 @@ func TestREADME(t *testing.T) {
 func ssBacklog(s string) string {
 	return regexp.MustCompile(`(?m)^LISTEN 0 \d+ `).ReplaceAllString(s, "LISTEN 0 BACKLOG ")
 }
+
+// ssProcessColumn puts back the space between ss's last two column titles,
+// which ss leaves out when its output is not a terminal.
+func ssProcessColumn(s string) string {
+	return strings.ReplaceAll(s, "Peer Address:PortProcess", "Peer Address:Port Process")
+}
+
+// ncPeerPort matches the client's port in nc -v's "Connection received on
+// 127.0.0.1 46180", which differs on every run.
+var ncPeerPort = regexp.MustCompile(`(Connection received on \S+) \d+`)
 
 // lsofColumns keeps lsof's COMMAND, TYPE, NODE and NAME columns and drops the
 // ones that differ from run to run (PID, USER, FD, DEVICE, SIZE/OFF).
