@@ -2,6 +2,7 @@ package echo_test
 
 import (
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -56,7 +57,21 @@ func TestClientConnectionRefused(t *testing.T) {
 	assert.Empty(t, client.Stdout())
 	assert.Equal(t,
 		"echo-client: dial tcp "+addr+": connect: connection refused\n"+
-			"is the server running? Start it with: go run ./cmd/echo-server -addr "+addr+"\n",
+			"is the server running? Start it in the chapter's folder with: go run ./cmd/echo-server -addr "+addr+"\n",
+		client.Stderr())
+}
+
+func TestClientPortZero(t *testing.T) {
+	// Port 0 lets a server take any free port; a client cannot connect
+	// to it, and the hint must not suggest starting a server there.
+	if runtime.GOOS != "linux" {
+		t.Skip("checked on Linux, where a connection to port 0 is refused")
+	}
+	client := testutil.Run(t, exec.Command(testutil.Build(t, "./cmd/echo-client"), "-addr", "127.0.0.1:0"))
+	assert.Equal(t, 1, client.Wait())
+	assert.Equal(t,
+		"echo-client: dial tcp 127.0.0.1:0: connect: connection refused\n"+
+			"is the server running? port 0 asks the system for any free port, which only a server can do: give the client the port the server printed\n",
 		client.Stderr())
 }
 

@@ -79,7 +79,14 @@ func TestREADME(t *testing.T) {
 		ln := testutil.Listen(t)
 		closed := ln.Addr().String()
 		require.NoError(t, ln.Close())
-		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed))
+		// The README runs the client on the default address, where the
+		// hint has no -addr; here the client is given another address,
+		// and its hint adds "-addr ADDR" (TestRefusedHint in
+		// cmd/echo-client covers both).
+		defaultHint := func(s string) string {
+			return strings.Replace(s, "go run ./cmd/echo-server -addr "+echo.DefaultAddr+"\n", "go run ./cmd/echo-server\n", 1)
+		}
+		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed), defaultHint)
 	})
 
 	t.Run("help", func(t *testing.T) {

@@ -10,8 +10,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -52,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "echo-client: %v\n", err)
 		if errors.Is(err, syscall.ECONNREFUSED) {
-			fmt.Fprintf(stderr, "is the server running? Start it with: go run ./cmd/echo-server -addr %s\n", *addr)
+			fmt.Fprintln(stderr, refusedHint(*addr))
 		}
 		return 1
 	}
@@ -60,4 +62,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// Python's b'...': invisible and non-UTF-8 bytes come out escaped.
 	fmt.Fprintf(stdout, "Received %q\n", got)
 	return 0
+}
+
+// refusedHint is the line the client adds when nothing listens at addr: how
+// to start the server, as a command that works when typed as shown.
+func refusedHint(addr string) string {
+	const hint = "is the server running? "
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		if n, err := strconv.Atoi(port); err == nil && n == 0 {
+			return hint + "port 0 asks the system for any free port, which only a server can do: give the client the port the server printed"
+		}
+	}
+	start := hint + "Start it in the chapter's folder with: go run ./cmd/echo-server"
+	if addr == echo.DefaultAddr {
+		return start
+	}
+	return start + " -addr " + shellQuote(addr)
+}
+
+// shellQuote returns s as a shell word: as it is when it holds only
+// letters, digits and ".:-_", else in single quotes, so that the brackets
+// of "[::1]:65432" are not a pattern to zsh.
+func shellQuote(s string) string {
+	plain := s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".:-_", r))
+	}) < 0
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
