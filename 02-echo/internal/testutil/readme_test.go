@@ -298,3 +298,38 @@ func TestReadmeUsesCatchesMistakes(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeNeedNetcat: the READMEs show netcat-openbsd; where nc is
+// another netcat, the blocks that need it are skipped, naming why.
+func TestReadmeNeedNetcat(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "README.md", threeBlocks)
+	for _, tt := range []struct {
+		name, help, skipped string
+	}{
+		{"netcat-openbsd", "OpenBSD netcat (Debian patchlevel 1.219-1)", ""},
+		{"Ncat", "Ncat 7.93 ( https://nmap.org/ncat )", "is not netcat-openbsd, whose output the README shows"},
+		{"netcat-traditional", "[v1.10-47]", "is not netcat-openbsd, whose output the README shows"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bin := t.TempDir()
+			writeFile(t, bin, "nc", "#!/bin/sh\necho '"+tt.help+"' >&2\nexit 1\n")
+			require.NoError(t, os.Chmod(filepath.Join(bin, "nc"), 0o755))
+			t.Setenv("PATH", bin)
+			t.Setenv("CI", "")
+			f := runFake(t, func(tb testing.TB) {
+				r := LoadReadme(tb, path)
+				r.Uses(tb, "server", "client", "nc")
+				assert.Equal(t, filepath.Join(bin, "nc"), r.Need(tb, "nc"))
+				r.Check(tb, "server", "$ server\n")
+				r.Check(tb, "client", "$ client\n")
+				r.Check(tb, "nc", "$ nc\n")
+			})
+			assert.Empty(t, f.report())
+			if tt.skipped == "" {
+				assert.Empty(t, f.skipped)
+			} else {
+				assert.Contains(t, f.skipped, tt.skipped)
+			}
+		})
+	}
+}

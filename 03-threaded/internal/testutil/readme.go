@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -271,14 +272,35 @@ func (r *Readme) Need(t testing.TB, tool string) string {
 	t.Helper()
 	blocks := r.declared(t, "Need")
 	path, err := exec.LookPath(tool)
+	if err == nil && tool == "nc" {
+		err = openBSDNetcat(path)
+	}
 	if err == nil {
 		return path
 	}
 	if os.Getenv("CI") != "" {
 		t.Fatalf("%s is needed and CI is set: install it (%v)", tool, err)
 	}
-	r.skip(t, blocks, tool+" is not installed")
+	if errors.Is(err, exec.ErrNotFound) {
+		r.skip(t, blocks, tool+" is not installed")
+	}
+	r.skip(t, blocks, err.Error())
 	return ""
+}
+
+// openBSDNetcat returns nil if the nc at path is netcat-openbsd, the nc of
+// Debian and Ubuntu, whose flags and output the READMEs show. Other netcats
+// (Ncat, netcat-traditional, the one of macOS) take other flags or print
+// other lines, so where nc is one of them the blocks are skipped, as if nc
+// were missing: the READMEs say in a line what changes for each.
+func openBSDNetcat(path string) error {
+	cmd := exec.Command(path, "-h") // help: prints and exits, reads nothing
+	cmd.WaitDelay = Timeout
+	out, _ := cmd.CombinedOutput()
+	if strings.Contains(string(out), "OpenBSD netcat") {
+		return nil
+	}
+	return fmt.Errorf("%s is not netcat-openbsd, whose output the README shows", path)
 }
 
 // CheckGoSnippets fails t for every ```go block of the README that is not a
