@@ -106,6 +106,25 @@ func TestREADME(t *testing.T) {
 
 			readme.Check(t, "nc-no-input", run("nc-no-input", talkTo(addr)), asShown(addr))
 		})
+		// The README's line on other netcats: Ncat prints the same,
+		// and netcat-traditional returns after the greeting even
+		// while its input stays open.
+		t.Run("ncat", func(t *testing.T) {
+			ncat := testutil.NeedTool(t, "ncat")
+			readme.Check(t, "nc-no-input", run("nc-no-input", append([]string{"nc ", ncat + " "}, talkTo(addr)...)), asShown(addr))
+		})
+		t.Run("nc.traditional", func(t *testing.T) {
+			nc := testutil.NeedTool(t, "nc.traditional")
+			_, port, _ := net.SplitHostPort(addr)
+			// The keyboard's stand-in, as above, but with its stderr
+			// away from the transcript, so that nc and the shell can
+			// end while it waits.
+			term := testutil.NewTerminal(t, "nc 127.0.0.1 5000", nc+" 127.0.0.1 "+port+" < <(sleep 600 2>/dev/null)")
+			p := term.Start(readme.Command(t, "nc"))
+			assert.Equal(t, 0, p.Wait(), "nc.traditional returns by itself while its input is open")
+			p.Interrupt() // the stand-in is still there, in the same process group
+			readme.Check(t, "nc-no-input", strings.Replace(term.Transcript(), "5000", "5000 </dev/null", 1), asShown(addr))
+		})
 		t.Run("ss", func(t *testing.T) {
 			readme.Uses(t, "ss")
 			readme.Need(t, "ss")

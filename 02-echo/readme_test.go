@@ -75,6 +75,20 @@ func TestREADME(t *testing.T) {
 		readme.Check(t, "hold", hold.Transcript(), asShown(addr))
 	})
 
+	// The README's line on other netcats: Ncat without -N, and
+	// netcat-traditional with -q 1 in its place, print the same.
+	t.Run("other netcats", func(t *testing.T) {
+		for _, nc := range []struct{ tool, insteadOfN string }{{"ncat", ""}, {"nc.traditional", "-q 1 "}} {
+			t.Run(nc.tool, func(t *testing.T) {
+				bin := testutil.NeedTool(t, nc.tool)
+				srv := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
+				addr := srv.WaitOutput(`listening on (\S+)`)[1]
+				rewrites := append([]string{"nc -N ", bin + " " + nc.insteadOfN}, talkTo(addr)...)
+				readme.Check(t, "nc", run("nc", rewrites), asShown(addr))
+			})
+		}
+	})
+
 	t.Run("refused", func(t *testing.T) {
 		ln := testutil.Listen(t)
 		closed := ln.Addr().String()

@@ -111,6 +111,20 @@ func TestREADME(t *testing.T) {
 		p.WaitOutput(`rejected: bad JSON header: starts with 'T' where '\{' should be: not this protocol\n`)
 	})
 
+	// The README's line on other netcats: Ncat without -N, and
+	// netcat-traditional with -q 1 in its place, print the same.
+	t.Run("http with other netcats", func(t *testing.T) {
+		for _, nc := range []struct{ tool, insteadOfN string }{{"ncat", ""}, {"nc.traditional", "-q 1 "}} {
+			t.Run(nc.tool, func(t *testing.T) {
+				bin := testutil.NeedTool(t, nc.tool)
+				p := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
+				addr := p.WaitOutput(`listening on (\S+)`)[1]
+				rewrites := append([]string{"nc -N ", bin + " " + nc.insteadOfN}, talkTo(addr, "65432")...)
+				readme.Check(t, "http", run("http", rewrites))
+			})
+		}
+	})
+
 	t.Run("never read", func(t *testing.T) {
 		readme.Uses(t, "never-read-server", "flood", "ss")
 		ss := readme.Need(t, "ss")
