@@ -1,6 +1,7 @@
 package multiconn_test
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"os/exec"
@@ -40,8 +41,43 @@ func TestServerCommandEchoesAndStopsOnCtrlC(t *testing.T) {
 			"accepted connection from "+local+"\n"+
 			"echoing \"Message 1 from client.Message 2 from client.\" to "+local+"\n"+
 			"closing connection to "+local+": 44 bytes in, 44 out\n"+
-			"server stopped: 1 connections served, 0 refused, 44 bytes echoed\n",
+			"server stopped: 1 connection served, 0 refused, 44 bytes echoed\n",
 		server.Stdout())
+	assert.Empty(t, server.Stderr())
+}
+
+// Ctrl-C with clients connected: the server hangs up on each, logs it, and
+// only then prints its summary, the last line, with no closing line lost.
+func TestServerCommandSummaryComesLast(t *testing.T) {
+	const clients = 200
+	server, addr := serverCmd(t, "-q")
+	locals := make(map[string]bool, clients)
+	for range clients {
+		c := testutil.Dial(t, addr)
+		// A round trip: once it is back, the server is serving c.
+		assert.Equal(t, "hi", string(echoOnce(t, c, "hi")))
+		locals[c.LocalAddr().String()] = true
+	}
+	server.Interrupt()
+	require.Equal(t, 0, server.Wait())
+
+	lines := strings.Split(strings.TrimSuffix(server.Stdout(), "\n"), "\n")
+	last := lines[len(lines)-1]
+	assert.Equal(t, fmt.Sprintf("server stopped: %d connections served, 0 refused, %d bytes echoed", clients, 2*clients), last,
+		"the summary is the last line")
+	closed := make(map[string]int)
+	for _, line := range lines[:len(lines)-1] {
+		if a, ok := strings.CutPrefix(line, "closing connection to "); ok {
+			a, why, _ := strings.Cut(a, ": ")
+			assert.Equal(t, "server closing", why, line)
+			closed[a]++
+		}
+	}
+	assert.Equal(t, clients, len(closed), "clients with a closing line before the summary")
+	for a, n := range closed {
+		assert.True(t, locals[a], "closing line for %s, which is not one of the clients", a)
+		assert.Equal(t, 1, n, "closing lines for %s", a)
+	}
 	assert.Empty(t, server.Stderr())
 }
 
@@ -67,7 +103,7 @@ func TestServerCommandMaxConns(t *testing.T) {
 	told, err := io.ReadAll(second)
 	require.NoError(t, err)
 	assert.Equal(t, multiconn.BusyMessage, string(told))
-	server.WaitOutput("refused connection from " + second.LocalAddr().String() + ": 1 connections open\n")
+	server.WaitOutput("refused connection from " + second.LocalAddr().String() + ": 1 connection open\n")
 }
 
 // echoOnce writes s on c and reads as many bytes back.

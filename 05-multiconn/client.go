@@ -106,7 +106,7 @@ func (c *Client) Run(ctx context.Context, addr string, conns int, messages []str
 	case ctx.Err() != nil:
 		return res, ctx.Err()
 	}
-	return res, fmt.Errorf("%d of %d connections failed", len(res.Failures), conns)
+	return res, fmt.Errorf("%d of %s failed", len(res.Failures), plural(conns, "connection"))
 }
 
 // exchangeResult is what one connection did.

@@ -62,6 +62,7 @@ func TestClientCommandSummaries(t *testing.T) {
 	}{
 		{"-q", []string{"-q", "-addr", r.Addr, "2"}, `^2 connections, 88 bytes sent, 88 received: all echoed\n$`},
 		{"one connection", []string{"-q", "-addr", r.Addr, "1"}, `^1 connection, 44 bytes sent, 44 received: all echoed\n$`},
+		{"one byte", []string{"-q", "-m", "x", "-addr", r.Addr, "1"}, `^1 connection, 1 byte sent, 1 received: all echoed\n$`},
 		{"-m", []string{"-q", "-m", "hello", "-m", "world", "-addr", r.Addr, "3"}, `^3 connections, 30 bytes sent, 30 received: all echoed\n$`},
 		{
 			"ping-pong load",
@@ -103,15 +104,25 @@ func TestClientCommandConnectionRefused(t *testing.T) {
 	refused := func(n int) string {
 		return fmt.Sprintf("multiconn-client: connection %d: dial tcp %s: connect: connection refused\n", n, addr)
 	}
-	hint := "is the server running? Start it with: go run ./cmd/multiconn-server -addr " + addr + "\n"
+	hint := "is the server running? Start it in the chapter's folder with: go run ./cmd/multiconn-server -addr " + addr + "\n"
 
 	t.Run("echo check", func(t *testing.T) {
 		p := runClientCommand(t, host, port, "2")
 		assert.Equal(t, 1, p.Wait())
+		// The per-connection lines say why each failed, as it happens,
+		// and that is the only place they say it.
+		for _, n := range []string{"1", "2"} {
+			assert.Contains(t, p.Stdout(), "starting connection "+n+" to "+addr+"\n")
+			failed := "connection " + n + ": dial tcp " + addr + ": connect: connection refused\n"
+			assert.Equal(t, 1, strings.Count(p.Stdout()+p.Stderr(), failed), "stdout:\n%s\nstderr:\n%s", p.Stdout(), p.Stderr())
+		}
+		assert.Equal(t, "multiconn-client: 2 of 2 connections failed\n"+hint, p.Stderr())
+	})
+	t.Run("-q", func(t *testing.T) {
+		p := runClientCommand(t, "-q", host, port, "2")
+		assert.Equal(t, 1, p.Wait())
 		assert.Equal(t, refused(1)+refused(2)+"multiconn-client: 2 of 2 connections failed\n"+hint, p.Stderr())
-		// The per-connection lines say it too, as they happen.
-		assert.Contains(t, p.Stdout(), "starting connection 2 to "+addr+"\n")
-		assert.Contains(t, p.Stdout(), "connection 2: dial tcp "+addr+": connect: connection refused\n")
+		assert.Empty(t, p.Stdout())
 	})
 	t.Run("many connections", func(t *testing.T) {
 		p := runClientCommand(t, "-q", "-addr", addr, "15")
@@ -129,6 +140,28 @@ func TestClientCommandConnectionRefused(t *testing.T) {
 		assert.Equal(t, 1, p.Wait())
 		assert.Regexp(t, `^multiconn-client: load: connection [123]: dial tcp `+regexp.QuoteMeta(addr)+`: connect: connection refused\n`+regexp.QuoteMeta(hint)+`$`, p.Stderr())
 		assert.Empty(t, p.Stdout())
+	})
+}
+
+// The hint is a command to paste, even for an address a shell would
+// mangle, and no command at all for port 0, where no server can be.
+func TestClientCommandHint(t *testing.T) {
+	t.Run("IPv6", func(t *testing.T) {
+		ln := testutil.ListenIPv6(t)
+		addr := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		p := runClientCommand(t, "-q", "-addr", addr, "1")
+		assert.Equal(t, 1, p.Wait())
+		assert.True(t, strings.HasSuffix(p.Stderr(), "\nmulticonn-client: 1 of 1 connection failed\n"+
+			"is the server running? Start it in the chapter's folder with: go run ./cmd/multiconn-server -addr '"+addr+"'\n"), p.Stderr())
+	})
+	t.Run("port 0", func(t *testing.T) {
+		p := runClientCommand(t, "-q", "-addr", "127.0.0.1:0", "1")
+		assert.Equal(t, 1, p.Wait())
+		assert.Equal(t, "multiconn-client: connection 1: dial tcp 127.0.0.1:0: connect: connection refused\n"+
+			"multiconn-client: 1 of 1 connection failed\n"+
+			"is the server running? port 0 asks the system for any free port, which only a server can do: give the client the port the server printed\n",
+			p.Stderr())
 	})
 }
 

@@ -275,7 +275,7 @@ func TestClientReportsWhatWentWrong(t *testing.T) {
 			var out bytes.Buffer
 			client := &multiconn.Client{Log: log.New(&out, "", 0), Timeout: tt.timeout}
 			res, err := client.Run(context.Background(), addr, 1, multiconn.DefaultMessages)
-			assert.EqualError(t, err, "1 of 1 connections failed")
+			assert.EqualError(t, err, "1 of 1 connection failed")
 			assert.Equal(t, 0, res.Succeeded)
 			if tt.timeout == 0 { // these servers read everything first
 				assert.Equal(t, int64(len(defaultMessagesEcho)), res.BytesSent)
@@ -328,7 +328,7 @@ func TestClientReportsBusyServer(t *testing.T) {
 			require.NoError(t, err)
 
 			res, err := (&multiconn.Client{}).Run(context.Background(), r.Addr, 1, tt.messages)
-			assert.EqualError(t, err, "1 of 1 connections failed")
+			assert.EqualError(t, err, "1 of 1 connection failed")
 			require.Len(t, res.Failures, 1)
 			assert.EqualError(t, res.Failures[0], "connection 1: server busy: too many connections, try again later")
 			assert.Equal(t, int64(1), srv.Stats().Refused)

@@ -179,7 +179,7 @@ func (s *Server) admit(nc net.Conn) bool {
 		return false
 	case full:
 		s.refused.Add(1)
-		s.logf("refused connection from %s: %d connections open", nc.RemoteAddr(), open)
+		s.logf("refused connection from %s: %s open", nc.RemoteAddr(), plural(open, "connection"))
 		// The message is small enough for the socket's send buffer, so
 		// this Write does not wait for the client. The deadline makes
 		// sure of it.
@@ -268,11 +268,11 @@ func (s *Server) hangUp(c *conn, big *[]byte, why error) {
 	s.forget(c)
 	switch {
 	case why == nil:
-		s.logf("closing connection to %s: %d bytes in, %d out", c.addr, c.bytesIn, c.bytesOut)
+		s.logf("closing connection to %s: %s in, %d out", c.addr, plural(c.bytesIn, "byte"), c.bytesOut)
 	case s.isClosed():
 		s.logf("closing connection to %s: server closing", c.addr)
 	default:
-		s.logf("closing connection to %s: %v (%d bytes in, %d out)", c.addr, why, c.bytesIn, c.bytesOut)
+		s.logf("closing connection to %s: %v (%s in, %d out)", c.addr, why, plural(c.bytesIn, "byte"), c.bytesOut)
 	}
 }
 
@@ -366,6 +366,15 @@ func (s *Server) logf(format string, args ...any) {
 	if s.Log != nil {
 		s.Log.Printf(format, args...)
 	}
+}
+
+// plural says "1 connection" or "n connections": n and noun, in the plural
+// unless n is 1.
+func plural[T int | int64](n T, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // orDefault returns v, or def when v is zero or less.

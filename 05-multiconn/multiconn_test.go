@@ -123,6 +123,16 @@ func TestLogLines(t *testing.T) {
 	assert.Equal(t, want, logs.String())
 }
 
+// One byte is "1 byte", not "1 bytes".
+func TestLogLinesCountInTheSingular(t *testing.T) {
+	var logs testutil.Buffer
+	r := testutil.StartServer(t, &multiconn.Server{Log: log.New(&logs, "", 0), Quiet: true}, multiconn.ErrServerClosed)
+	c := testutil.Dial(t, r.Addr)
+	assert.Equal(t, "x", string(echo(t, c, []byte("x"))))
+	testutil.WaitFor(t, "the closing line", func() bool { return strings.Contains(logs.String(), "closing") })
+	assert.Contains(t, logs.String(), "\nclosing connection to "+c.LocalAddr().String()+": 1 byte in, 1 out\n")
+}
+
 func TestIdleTimeoutDropsOnlySilentClients(t *testing.T) {
 	const idle = 500 * time.Millisecond
 	var logs testutil.Buffer

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -144,7 +145,7 @@ func echoCheck(ctx context.Context, addr string, conns int, messages []string, t
 	res, err := client.Run(ctx, addr, conns, messages)
 	switch {
 	case err == nil:
-		fmt.Fprintf(stdout, "%s, %d bytes sent, %d received: all echoed\n", plural(conns, "connection"), res.BytesSent, res.BytesReceived)
+		fmt.Fprintf(stdout, "%s, %s sent, %d received: all echoed\n", plural(conns, "connection"), plural(res.BytesSent, "byte"), res.BytesReceived)
 		return 0
 	case ctx.Err() != nil:
 		return 130 // Ctrl-C: the shell's code for "ended by SIGINT"
@@ -153,12 +154,16 @@ func echoCheck(ctx context.Context, addr string, conns int, messages []string, t
 		return 1
 	}
 
-	for i, f := range res.Failures {
-		if i == maxFailuresShown {
-			fmt.Fprintf(stderr, "multiconn-client: ... and %d more\n", len(res.Failures)-i)
-			break
+	// Without -q, the client's log has said why each connection failed,
+	// as it happened; with -q, say it here, once.
+	if quiet {
+		for i, f := range res.Failures {
+			if i == maxFailuresShown {
+				fmt.Fprintf(stderr, "multiconn-client: ... and %d more\n", len(res.Failures)-i)
+				break
+			}
+			fmt.Fprintf(stderr, "multiconn-client: %v\n", f)
 		}
-		fmt.Fprintf(stderr, "multiconn-client: %v\n", f)
 	}
 	fmt.Fprintf(stderr, "multiconn-client: %v\n", err)
 	refused := 0
@@ -168,7 +173,7 @@ func echoCheck(ctx context.Context, addr string, conns int, messages []string, t
 		}
 	}
 	if refused == conns {
-		hint(stderr, addr)
+		fmt.Fprintln(stderr, hint(addr))
 	}
 	return 1
 }
@@ -185,17 +190,44 @@ func loadTest(ctx context.Context, l *multiconn.Load, addr string, stdout, stder
 	}
 	fmt.Fprintf(stderr, "multiconn-client: %v\n", err)
 	if errors.Is(err, syscall.ECONNREFUSED) {
-		hint(stderr, addr)
+		fmt.Fprintln(stderr, hint(addr))
 	}
 	return 1
 }
 
-func hint(w io.Writer, addr string) {
-	fmt.Fprintf(w, "is the server running? Start it with: go run ./cmd/multiconn-server -addr %s\n", addr)
+// hint is what to tell someone whose every connection to addr was
+// refused: how to start the server there, as a command to paste.
+func hint(addr string) string {
+	const q = "is the server running? "
+	if _, port, err := net.SplitHostPort(addr); err == nil && port == "0" {
+		return q + "port 0 asks the system for any free port, which only a server can do: give the client the port the server printed"
+	}
+	cmd := "go run ./cmd/multiconn-server"
+	if addr != multiconn.DefaultAddr {
+		cmd += " -addr " + shellQuote(addr)
+	}
+	return q + "Start it in the chapter's folder with: " + cmd
+}
+
+// shellQuote returns s as a shell word: unchanged if it holds only
+// letters, digits and ".:-_", else in single quotes, so that the brackets
+// of "[::1]:5000" are not a pattern to zsh.
+func shellQuote(s string) string {
+	plain := s != ""
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune(".:-_", r)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // plural says "1 connection" or "n connections".
-func plural(n int, noun string) string {
+func plural[T int | int64](n T, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}

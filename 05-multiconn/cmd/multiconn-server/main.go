@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	multiconn "example.com/sockets/05-multiconn"
 )
@@ -80,11 +81,51 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer stopOnCancel()
 
 	err = srv.Serve(ln)
-	if errors.Is(err, multiconn.ErrServerClosed) {
-		st := srv.Stats()
-		fmt.Fprintf(stdout, "server stopped: %d connections served, %d refused, %d bytes echoed\n", st.Total, st.Refused, st.BytesOut)
-		return 0
+	if !errors.Is(err, multiconn.ErrServerClosed) {
+		fmt.Fprintf(stderr, "multiconn-server: %v\n", err)
+		return 1
 	}
-	fmt.Fprintf(stderr, "multiconn-server: %v\n", err)
-	return 1
+	// Serve returns as soon as its listener is closed, while the
+	// connections' goroutines are still hanging up and logging it. Close
+	// waits for them, so that the summary comes after every closing line;
+	// but not forever, in case one of them cannot finish.
+	code := 0
+	if !finishes(func() { srv.Close() }, closeWait) {
+		fmt.Fprintf(stderr, "multiconn-server: connections still closing after %v\n", closeWait)
+		code = 1
+	}
+	st := srv.Stats()
+	fmt.Fprintf(stdout, "server stopped: %s served, %d refused, %s echoed\n",
+		plural(st.Total, "connection"), st.Refused, plural(st.BytesOut, "byte"))
+	return code
+}
+
+// closeWait bounds the wait for the connections to close once the server
+// is stopping.
+const closeWait = 5 * time.Second
+
+// finishes runs f and reports whether it returned within d. If it did not,
+// f goes on running on a goroutine of its own.
+func finishes(f func(), d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-done:
+		return true
+	case <-timer.C:
+		return false
+	}
+}
+
+// plural says "1 connection" or "n connections".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
