@@ -132,11 +132,13 @@ func (s *Server) serveConn(conn net.Conn) {
 	// be sending. Closing a socket with unread input sends a reset, which
 	// can destroy the answer before the client reads it; lingerClose
 	// sends a normal end of stream first.
-	ignored := lingerClose(conn)
-	if ignored > 0 {
-		s.logf("closing connection to %s (ignored %d more bytes from it)", peer, ignored)
-	} else {
+	switch ignored := lingerClose(conn); ignored {
+	case 0:
 		s.logf("closing connection to %s", peer)
+	case 1:
+		s.logf("closing connection to %s (ignored 1 more byte from it)", peer)
+	default:
+		s.logf("closing connection to %s (ignored %d more bytes from it)", peer, ignored)
 	}
 	conn.Close()
 }

@@ -163,7 +163,10 @@ func TestServerAnswers(t *testing.T) {
 				received = tt.send
 			}
 			closing := "closing connection to " + peer
-			if tt.ignored > 0 {
+			switch {
+			case tt.ignored == 1:
+				closing += " (ignored 1 more byte from it)"
+			case tt.ignored > 1:
 				closing += fmt.Sprintf(" (ignored %d more bytes from it)", tt.ignored)
 			}
 			assert.Equal(t, closing, waitServerClosingLine(t, logs, peer))
@@ -213,7 +216,10 @@ func TestServerAnswersAClientThatWritesByteByByte(t *testing.T) {
 
 		peer := c.LocalAddr().String()
 		closing := "closing connection to " + peer
-		if ignored := len(dogText) - len(taken); ignored > 0 {
+		switch ignored := len(dogText) - len(taken); {
+		case ignored == 1:
+			closing += " (ignored 1 more byte from it)"
+		case ignored > 1:
 			closing += fmt.Sprintf(" (ignored %d more bytes from it)", ignored)
 		}
 		assert.Equal(t, closing, waitServerClosingLine(t, logs, peer))
