@@ -20,10 +20,12 @@ import (
 	"log"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultAddr is the tutorial's port 8888, on the loopback interface.
@@ -138,19 +140,26 @@ func outOfResources(err error) bool {
 func (s *Server) serveConn(conn net.Conn) {
 	defer s.wg.Done()
 	defer s.untrackConn(conn)
-	defer conn.Close()
 
 	peer := conn.RemoteAddr()
 	s.logf("connected with %s", peer)
 	lines, err := s.talk(conn)
 	if err == nil {
 		s.logf("%s disconnected after %s", peer, count(lines))
+		conn.Close()
 		return
 	}
 	s.logf("%s: %v; disconnected after %s", peer, err, count(lines))
-	if errors.Is(err, errLineTooLong) || errors.Is(err, errShuttingDown) {
+	switch {
+	case errors.Is(err, errLineTooLong) || errors.Is(err, errShuttingDown):
 		// The client may have sent more than we read; see lingerClose.
 		lingerClose(conn)
+		conn.Close()
+	default:
+		// A timeout, or a broken connection: the client may have
+		// stopped reading, and our replies may still be waiting for
+		// it in the kernel. See reset.
+		reset(conn)
 	}
 }
 
@@ -226,6 +235,22 @@ func lingerClose(conn net.Conn) {
 	}
 	conn.SetReadDeadline(time.Now().Add(time.Second))
 	io.Copy(io.Discard, io.LimitReader(conn, 1<<20))
+}
+
+// reset ends a connection with a reset (RST) instead of the normal FIN. A
+// client that has stopped reading leaves our last replies in the kernel's
+// send buffer, up to a few megabytes of them. A normal Close queues the FIN
+// behind those bytes, which the client never takes: the kernel keeps the
+// socket and its buffer for as long as the client stays connected, and the
+// client, which is not reading, never learns that it was dropped. With
+// SO_LINGER set to zero, Close throws the unsent bytes away and sends RST:
+// the socket is freed at once, and the client's next read fails with
+// "connection reset by peer".
+func reset(conn net.Conn) {
+	if tc, ok := conn.(interface{ SetLinger(sec int) error }); ok {
+		tc.SetLinger(0)
+	}
+	conn.Close()
 }
 
 // Close stops the server at once: it closes the listeners and every
@@ -496,18 +521,37 @@ func (r *replies) arrived(line string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.want) == 0 {
-		return fmt.Errorf("unexpected line %q", line)
+		return fmt.Errorf("unexpected line %s", quoted(line))
 	}
 	if line != r.want[0] {
 		if r.answered == 0 { // the welcome answers no line of ours
-			return fmt.Errorf("unexpected greeting %q", line)
+			return fmt.Errorf("unexpected greeting %s", quoted(line))
 		}
-		return fmt.Errorf("unexpected reply %q to line %d", line, r.answered)
+		return fmt.Errorf("unexpected reply %s to line %d", quoted(line), r.answered)
 	}
 	r.want = r.want[1:]
 	r.answered++
 	r.setDeadlineLocked()
 	return nil
+}
+
+// shownBytes is how much of a line from the network an error message
+// shows: enough to recognise it, and no more, whatever the peer sends.
+const shownBytes = 200
+
+// quoted returns s as a Go string literal, for an error message: escaped,
+// so that no byte of s can end the message's line or start another (a line
+// break shows as \n, DEL as \x7f), and cut to its first shownBytes bytes,
+// with its size, if it is longer: "OK...xxx"... (1048576 bytes).
+func quoted(s string) string {
+	if len(s) <= shownBytes {
+		return strconv.Quote(s)
+	}
+	cut := shownBytes
+	for cut > shownBytes-utf8.UTFMax+1 && !utf8.RuneStart(s[cut]) {
+		cut-- // keep a character whole
+	}
+	return fmt.Sprintf("%q... (%d bytes)", s[:cut], len(s))
 }
 
 func (r *replies) setDeadlineLocked() {

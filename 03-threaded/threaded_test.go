@@ -10,11 +10,14 @@ import (
 	"log"
 	"net"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -391,15 +394,106 @@ func TestShutdownGivesUpWhenContextEnds(t *testing.T) {
 	assert.Empty(t, rest)
 }
 
+// A client that says nothing is dropped once the timeout has passed, and
+// learns it from a reset: see TestDroppedClientIsReset.
 func TestTimeoutDropsSilentClient(t *testing.T) {
 	var log testutil.Buffer
 	r := testutil.StartServer(t, &threaded.Server{Log: newLogger(&log), Timeout: 50 * time.Millisecond}, threaded.ErrServerClosed)
 	c := connect(t, r.Addr)
-	assert.Empty(t, c.readToEOF())
+	rest, err := io.ReadAll(c.r)
+	assert.Empty(t, rest)
+	assert.ErrorIs(t, err, syscall.ECONNRESET)
 	addr := c.conn.LocalAddr().String()
 	testutil.WaitFor(t, "the server to log the timeout", func() bool {
 		return strings.Contains(log.String(), addr+": no line for 50ms; disconnected after 0 lines\n")
 	})
+}
+
+// logLines is a log destination that hands each line to a channel as the
+// server writes it, so that a test can act the moment a line is logged.
+type logLines chan string
+
+func (l logLines) Write(p []byte) (int, error) {
+	l <- string(p)
+	return len(p), nil
+}
+
+// next returns the first line logged from now on that starts with prefix.
+func (l logLines) next(t *testing.T, prefix string) string {
+	t.Helper()
+	for {
+		line := testutil.Receive(t, (<-chan string)(l), "a log line starting "+prefix)
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+}
+
+// A client that stops reading is dropped when a timeout passes, with its
+// replies still unsent in the server's kernel. The server resets the
+// connection rather than close it normally: the kernel frees the socket
+// and its buffers at once, and the client, as soon as it reads again,
+// gets its data and then "connection reset by peer". A normal close
+// would have queued the FIN behind the unsent replies, and the kernel
+// would have kept them for as long as the client stayed.
+func TestDroppedClientIsReset(t *testing.T) {
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		sndbuf  int    // > 0: the server's send buffer, in bytes
+		send    string // sent at once, then the client reads nothing
+		why     string // what the server logs after the address, a regexp
+	}{
+		{
+			name:    "quiet, with replies unread",
+			timeout: 100 * time.Millisecond,
+			send:    "hello\nhow are you\nanyone there?\n",
+			why:     `^: no line for 100ms; disconnected after 3 lines\n$`,
+		},
+		{
+			// A small send buffer on the server's side, as on a slow
+			// network, lets a 256 KiB reply fill the buffers.
+			name:    "a reply it does not take",
+			timeout: time.Second,
+			sndbuf:  8 << 10,
+			send:    strings.Repeat("x", 256<<10) + "\n",
+			why:     `^: write tcp4? \S+: i/o timeout; disconnected after 0 lines\n$`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := make(logLines, 100)
+			ln := testutil.Listen(t)
+			if tt.sndbuf > 0 {
+				ln = testutil.AcceptHook(ln, func(c net.Conn) { c.(*net.TCPConn).SetWriteBuffer(tt.sndbuf) })
+			}
+			srv := &threaded.Server{Log: newLogger(logs), Timeout: tt.timeout, MaxLineLength: 1 << 20}
+			r := testutil.StartServerOn(t, ln, srv, threaded.ErrServerClosed)
+			c := testutil.Dial(t, r.Addr)
+			// Sent before the server waits for a line: the
+			// timeout runs only once the client has gone quiet.
+			sent := make(chan error, 1)
+			go func() {
+				_, err := io.WriteString(c, tt.send)
+				sent <- err
+			}()
+			require.NoError(t, testutil.Receive(t, sent, "the lines to be sent"))
+
+			addr := c.LocalAddr().String()
+			assert.Regexp(t, tt.why, strings.TrimPrefix(logs.next(t, addr+":"), addr))
+			// Within a second of that line, the client reads what
+			// reached it, then the reset.
+			require.NoError(t, c.SetReadDeadline(time.Now().Add(time.Second)))
+			got, err := io.ReadAll(c)
+			assert.ErrorIs(t, err, syscall.ECONNRESET, "after %d bytes", len(got))
+			want := threaded.Welcome
+			for l := range strings.Lines(tt.send) {
+				want += threaded.ReplyPrefix + l
+			}
+			assert.Less(t, len(got), len(want)+1, "the client got more than it was sent")
+			assert.True(t, strings.HasPrefix(want, string(got)), "got %q..., not a prefix of the replies", got[:min(len(got), 80)])
+		})
+	}
 }
 
 func TestIPv6Loopback(t *testing.T) {
@@ -510,6 +604,17 @@ func TestTalkErrors(t *testing.T) {
 			wantErr: `: unexpected line "surprise"`,
 		},
 		{
+			// Shown escaped and cut short: a server cannot make the
+			// client print a huge line, or a line of its choosing.
+			name: "a long reply with control bytes",
+			serve: func(c net.Conn, _ <-chan struct{}) {
+				drain(c)
+				io.WriteString(c, threaded.Welcome+longReply+"\n")
+			},
+			in:      "a\n",
+			wantErr: fmt.Sprintf(": unexpected reply %q... (%d bytes) to line 1", longReply[:200], len(longReply)),
+		},
+		{
 			name:    "hangs up without answering",
 			serve:   func(c net.Conn, _ <-chan struct{}) { drain(c); io.WriteString(c, threaded.Welcome) },
 			in:      "a\nb\n",
@@ -528,9 +633,14 @@ func TestTalkErrors(t *testing.T) {
 			addr := fakeServer(t, tt.serve)
 			err := talk(t, &threaded.Client{Timeout: tt.timeout}, addr, tt.in, io.Discard)
 			assert.ErrorContains(t, err, addr+tt.wantErr)
+			checkLogLines(t, err.Error()+"\n", ".*")
 		})
 	}
 }
+
+// longReply is a line a server could send: a carriage return, DEL, bytes
+// that are not UTF-8, and 100 KiB more.
+var longReply = "OK...\rforged\x7f\xff\xfe" + strings.Repeat("x", 100<<10)
 
 // The client waits for the server to say something only while a reply is
 // due: with no line sent and the welcome in, it waits for its input.
@@ -612,4 +722,70 @@ func TestServeRetriesAcceptWhenOutOfResources(t *testing.T) {
 		r := testutil.StartServerOn(t, ln, &threaded.Server{}, syscall.EPERM)
 		assert.EqualError(t, r.Wait(t), "accept: accept tcp "+r.Addr+": accept4: operation not permitted")
 	})
+}
+
+// hostileInputs are what a client may send to forge a line in the
+// server's log, or to make one huge.
+var hostileInputs = []struct{ name, send string }{
+	{"a long line", strings.Repeat("x", 100<<10) + "\n"},
+	{"a line break, then a forged line", "hello\nlistening on 10.9.8.7:6543: forged\n"},
+	{"carriage returns", "hello\rforged\r\n"},
+	{"DEL", strings.Repeat("\x7f", 300) + "\n"},
+	{"bytes that are not UTF-8", "\xff\xfe\xc3\x28 forged\n"},
+	{"all of them, again and again", strings.Repeat("\x7f\xff\r\n\rforged\n", 8<<10)},
+}
+
+// maxLogLine bounds a log line, whatever a client sends.
+const maxLogLine = 300
+
+// checkLogLines fails t unless every line of logs ends with a line break,
+// matches one of patterns (regular expressions, each matched against the
+// whole line), is at most maxLogLine bytes long, and is valid UTF-8 with
+// no control character in it: no client byte was written raw.
+func checkLogLines(t *testing.T, logs string, patterns ...string) {
+	t.Helper()
+	whole := regexp.MustCompile(`^(?:` + strings.Join(patterns, "|") + `)$`)
+	for line := range strings.Lines(logs) {
+		assert.True(t, strings.HasSuffix(line, "\n"), "log line %q does not end with a line break", line)
+		line = strings.TrimSuffix(line, "\n")
+		assert.LessOrEqual(t, len(line), maxLogLine, "log line %.80q... is too long", line)
+		assert.True(t, utf8.ValidString(line), "log line %q is not UTF-8", line)
+		assert.False(t, strings.ContainsFunc(line, unicode.IsControl), "log line %q holds a control character", line)
+		assert.Regexp(t, whole, line, "a log line the server does not write")
+	}
+}
+
+// The server's log names clients by address and never holds their bytes:
+// nothing a client sends can forge a line or make one long.
+func TestLogLinesHoldNoClientBytes(t *testing.T) {
+	for _, tt := range hostileInputs {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs testutil.Buffer
+			r := testutil.StartServer(t, &threaded.Server{Log: newLogger(&logs)}, threaded.ErrServerClosed)
+			c := connect(t, r.Addr)
+			// On its own goroutine: once the server has refused a
+			// long line, nobody reads the rest of it.
+			sent := make(chan error, 1)
+			go func() {
+				_, err := io.WriteString(c.conn, tt.send)
+				if err == nil {
+					err = c.conn.CloseWrite()
+				}
+				sent <- err
+			}()
+			_, err := io.Copy(io.Discard, c.r)
+			require.NoError(t, err)
+			require.NoError(t, testutil.Receive(t, sent, "the write"))
+			addr := regexp.QuoteMeta(c.conn.LocalAddr().String())
+			testutil.WaitFor(t, "the server to log the end", func() bool {
+				return regexp.MustCompile(addr + `:? .*disconnected`).MatchString(logs.String())
+			})
+			assert.NotContains(t, logs.String(), "forged")
+			checkLogLines(t, logs.String(),
+				`listening on 127\.0\.0\.1:\d+`,
+				`connected with `+addr,
+				addr+` disconnected after \d+ lines?`,
+				addr+`: line too long: more than 4096 bytes; disconnected after \d+ lines?`)
+		})
+	}
 }
