@@ -256,12 +256,13 @@ func readError(err error, idle time.Duration) error {
 }
 
 // hangUp ends serve: it gives back the big buffer, if serve had one,
-// forgets c, says why it ended (nil: the client was done), and closes it.
-// The line and the counters come first, so that once the client sees the
-// connection close, both already say so.
+// forgets c, says why it ended (nil: the client was done), and closes it:
+// normally when the client was done or the server is closing, with a
+// reset when the server drops the client (see reset). The line and the
+// counters come first, so that once the client sees the connection end,
+// both already say so.
 func (s *Server) hangUp(c *conn, big *[]byte, why error) {
 	defer s.wg.Done()
-	defer c.nc.Close()
 	if big != nil {
 		bigBuffers.Put(big)
 	}
@@ -269,15 +270,38 @@ func (s *Server) hangUp(c *conn, big *[]byte, why error) {
 	switch {
 	case why == nil:
 		s.logf("closing connection to %s: %s in, %d out", c.addr, plural(c.bytesIn, "byte"), c.bytesOut)
+		c.nc.Close()
 	case s.isClosed():
 		s.logf("closing connection to %s: server closing", c.addr)
+		c.nc.Close()
 	default:
 		s.logf("closing connection to %s: %v (%s in, %d out)", c.addr, why, plural(c.bytesIn, "byte"), c.bytesOut)
+		reset(c.nc)
 	}
 }
 
+// reset ends a connection with a reset (RST) instead of the normal FIN.
+// The server drops a client when it stays idle, when it does not take its
+// echo, or when the connection fails; a client that has stopped reading
+// has left its echo in the kernel's send buffer, up to a few megabytes of
+// it. A normal Close queues the FIN behind those bytes, which the client
+// never takes: the kernel keeps the socket and its buffer for as long as
+// the client stays connected, and the client, not reading, never learns
+// that it was dropped. With SO_LINGER set to zero, Close throws the unsent
+// bytes away and sends RST: the socket is freed at once, and the client's
+// next read fails with "connection reset by peer".
+func reset(nc net.Conn) {
+	if tc, ok := nc.(interface{ SetLinger(sec int) error }); ok {
+		tc.SetLinger(0)
+	}
+	nc.Close()
+}
+
 // preview shows b as a Go string literal, as the tutorial prints Python's
-// bytes, shortened to its first 64 bytes if it is longer.
+// bytes, shortened to its first 64 bytes, with its size, if it is longer.
+// Escaped, a client's bytes cannot end the log line or start one of their
+// own (a line break shows as \n, DEL as \x7f), and cut, they cannot make
+// a line longer than a few hundred bytes.
 func preview(b []byte) string {
 	const shown = 64
 	if len(b) <= shown {

@@ -156,7 +156,7 @@ func TestIdleTimeoutDropsOnlySilentClients(t *testing.T) {
 		require.NoError(t, err, "the active client was dropped")
 		select {
 		case err := <-dropped:
-			assert.ErrorIs(t, err, io.EOF, "the silent client is hung up on")
+			assert.ErrorIs(t, err, syscall.ECONNRESET, "the silent client is dropped with a reset")
 			assert.Contains(t, logs.String(), "closing connection to "+silent.LocalAddr().String()+": idle for 500ms (0 bytes in, 0 out)\n")
 			assert.EqualValues(t, 1, srv.Stats().Open)
 			return
@@ -287,6 +287,79 @@ func TestWriteTimeout(t *testing.T) {
 	assert.True(t, errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE), "got %v", err)
 	timedOut := regexp.MustCompile("closing connection to " + regexp.QuoteMeta(c.LocalAddr().String()) + `: write: .*i/o timeout`)
 	testutil.WaitFor(t, "the server to log the timeout", func() bool { return timedOut.MatchString(logs.String()) })
+}
+
+// next returns the first line logged from now on that starts with prefix.
+func (w logLines) next(t *testing.T, prefix string) string {
+	t.Helper()
+	for {
+		line := testutil.Receive(t, w.lines, "a log line starting "+prefix)
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+}
+
+// A client that stops reading is dropped, by the idle timeout or by the
+// write timeout, with its echo still unsent in the server's kernel. The
+// server resets the connection rather than close it normally: the kernel
+// frees the socket and its buffers at once, and the client, as soon as it
+// reads again, gets what reached it and then "connection reset by peer".
+// A normal close would have queued the FIN behind the unsent echo, and
+// the kernel would have kept it for as long as the client stayed.
+func TestDroppedClientIsReset(t *testing.T) {
+	t.Run("idle, with its echo unread", func(t *testing.T) {
+		logs := logLines{make(chan string, 100)}
+		srv := &multiconn.Server{Log: log.New(logs, "", 0), Quiet: true, IdleTimeout: 100 * time.Millisecond}
+		r := testutil.StartServer(t, srv, multiconn.ErrServerClosed)
+		c := testutil.Dial(t, r.Addr)
+		msg := randomBytes(10 << 10) // fits in the buffers: the server echoes it all
+		_, err := c.Write(msg)
+		require.NoError(t, err)
+
+		line := logs.next(t, "closing connection to "+c.LocalAddr().String())
+		assert.Contains(t, line, ": idle for 100ms (10240 bytes in, 10240 out)")
+		readReset(t, c, msg)
+	})
+
+	t.Run("an echo it does not take", func(t *testing.T) {
+		// A small send buffer on the server's side, as on a slow
+		// network, makes the buffers fill after some kilobytes.
+		ln := testutil.AcceptHook(testutil.Listen(t), func(c net.Conn) { c.(*net.TCPConn).SetWriteBuffer(8 << 10) })
+		logs := logLines{make(chan string, 100)}
+		srv := &multiconn.Server{Log: log.New(logs, "", 0), Quiet: true, WriteTimeout: 100 * time.Millisecond}
+		r := testutil.StartServerOn(t, ln, srv, multiconn.ErrServerClosed)
+		c := testutil.Dial(t, r.Addr)
+		logs.next(t, "accepted connection from "+c.LocalAddr().String())
+
+		// Send 16 KiB at a time, and the next only once the server has
+		// read and echoed the last: when its echo waits, the server
+		// has read everything, so no unread input makes its kernel
+		// reset the connection by itself.
+		chunk := randomBytes(16 << 10)
+		var sent []byte
+		for len(logs.lines) == 0 {
+			require.Less(t, len(sent), 64<<20, "the server echoed 64 MiB without waiting")
+			_, err := c.Write(chunk)
+			require.NoError(t, err)
+			sent = append(sent, chunk...)
+			testutil.WaitFor(t, "the server to read what was sent", func() bool { return srv.Stats().BytesIn == int64(len(sent)) })
+			testutil.WaitFor(t, "the echo, or the drop", func() bool { return srv.Stats().BytesOut == int64(len(sent)) || len(logs.lines) > 0 })
+		}
+		line := logs.next(t, "closing connection to "+c.LocalAddr().String())
+		assert.Regexp(t, `: write: write tcp4? \S+: i/o timeout \(\d+ bytes in, \d+ out\)$`, line)
+		readReset(t, c, sent)
+	})
+}
+
+// readReset reads from c, within a second, what reached it of want, and
+// fails unless the connection then ends with a reset.
+func readReset(t *testing.T, c *net.TCPConn, want []byte) {
+	t.Helper()
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(time.Second)))
+	got, err := io.ReadAll(c)
+	assert.ErrorIs(t, err, syscall.ECONNRESET, "after %d of %d bytes", len(got), len(want))
+	assert.True(t, bytes.HasPrefix(want, got), "%d bytes that are not the start of the echo", len(got))
 }
 
 func TestCloseEndsEverything(t *testing.T) {
