@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -125,4 +126,31 @@ func TestHintForARefusedDial(t *testing.T) {
 	assert.Equal(t, refusedHint("localhost:9000"), hintFor(fmt.Errorf("wrapped: %w", &dialError{"localhost:9000", refused})))
 	assert.Equal(t, refusedHint(DefaultAddr), hintFor(refused))
 	assert.Empty(t, hintFor(&dialError{"127.0.0.1:1", errors.New("no such host")}))
+}
+
+// logQuote shows a client's bytes in a log line: escaped, and cut after
+// 200 bytes, or before a character that the 200th byte is part of.
+func TestLogQuote(t *testing.T) {
+	x := func(n int) string { return strings.Repeat("x", n) }
+	tests := []struct {
+		name, in, want string
+	}{
+		{"empty", "", `""`},
+		{"text", "Hello, world!", `"Hello, world!"`},
+		{"a line break, then a forged line", "hi\nclosing connection to 10.9.8.7:6543", `"hi\nclosing connection to 10.9.8.7:6543"`},
+		{"carriage return, DEL, not UTF-8", "a\rb\x7fc\xffd", `"a\rb\x7fc\xffd"`},
+		{"200 bytes", x(200), `"` + x(200) + `"`},
+		{"201 bytes", x(201), `"` + x(200) + `"...`},
+		{"1 MiB", x(1 << 20), `"` + x(200) + `"...`},
+		{"a 2-byte character across the cut", x(199) + "é" + x(10), `"` + x(199) + `"...`},
+		{"a 4-byte character across the cut", x(198) + "🐶" + x(10), `"` + x(198) + `"...`},
+		{"a character that ends at the cut", x(198) + "é" + x(10), `"` + x(198) + `é"...`},
+		{"DEL, 300 times", strings.Repeat("\x7f", 300), `"` + strings.Repeat(`\x7f`, 200) + `"...`},
+		{"continuation bytes across the cut", strings.Repeat("\x80", 300), `"` + strings.Repeat(`\x80`, 197) + `"...`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, logQuote([]byte(tt.in)))
+		})
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultReadSize is how many bytes the server takes in its one read: the
@@ -159,7 +160,7 @@ func (s *Server) answer(conn net.Conn) error {
 	case err != nil && len(data) == 0:
 		return err
 	}
-	s.logf("received %d bytes from %s: %q", len(data), peer, data)
+	s.logf("received %d bytes from %s: %s", len(data), peer, logQuote(data))
 
 	var reply []byte
 	if s.ReverseBytes {
@@ -173,8 +174,28 @@ func (s *Server) answer(conn net.Conn) error {
 	if _, err := conn.Write(reply); err != nil {
 		return err
 	}
-	s.logf("sent %d bytes to %s: %q", len(reply), peer, reply)
+	s.logf("sent %d bytes to %s: %s", len(reply), peer, logQuote(reply))
 	return nil
+}
+
+// logShown is how many of a client's bytes a log line shows: enough to
+// recognise the text, and no more, whatever the client sends.
+const logShown = 200
+
+// logQuote returns b as a Go string literal, for a log line: escaped, so
+// that no byte of b can end the line or start a forged one (a line break
+// shows as \n, DEL as \x7f, a byte that is not UTF-8 as \xff), and cut to
+// its first logShown bytes, followed by "...", when it is longer. The log
+// line says how many bytes there were.
+func logQuote(b []byte) string {
+	if len(b) <= logShown {
+		return fmt.Sprintf("%q", b)
+	}
+	cut := logShown
+	for cut > logShown-utf8.UTFMax+1 && !utf8.RuneStart(b[cut]) {
+		cut-- // keep a character whole
+	}
+	return fmt.Sprintf("%q...", b[:cut])
 }
 
 // receive makes one read of up to ReadSize bytes, like the tutorial's
