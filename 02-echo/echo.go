@@ -106,9 +106,25 @@ func (s *Server) serveConn(conn net.Conn) {
 		s.logf("%s: server closing after %d bytes", peer, n)
 	case err != nil:
 		s.logf("%s: %v after %d bytes", peer, err, n)
+		reset(conn)
 	default:
 		s.logf("echoed %d bytes to %s", n, peer)
 	}
+}
+
+// reset drops conn with a reset (RST) instead of the normal FIN. A client
+// that is dropped for not reading leaves echoes it never took in the
+// kernel's send buffer; a normal Close queues the FIN behind them, and the
+// kernel keeps the socket and its buffer, megabytes of it, for as long as
+// the client stays connected. With SO_LINGER at zero, Close throws the
+// unsent bytes away and sends RST: the socket is freed at once, and the
+// client learns it was dropped. (The deferred Close that follows is a
+// no-op.)
+func reset(conn net.Conn) {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	conn.Close()
 }
 
 // echo copies what conn receives back to conn until EOF and returns how many

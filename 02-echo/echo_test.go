@@ -218,15 +218,15 @@ func TestServerDropsStuckClients(t *testing.T) {
 		{
 			name:      "client sends nothing",
 			stuck:     func(t *testing.T, c *net.TCPConn) error { _, err := c.Read(make([]byte, 1)); return err },
-			wantStuck: []error{io.EOF}, // the server hung up on it
+			wantStuck: []error{syscall.ECONNRESET}, // the server reset it
 			wantLog:   "read: read tcp",
 		},
 		{
 			name: "client never reads",
 			stuck: func(t *testing.T, c *net.TCPConn) error {
 				// Write until the buffers on both sides are full and
-				// the server's Write times out; it then hangs up
-				// with unread data, which resets the connection.
+				// the server's Write times out; it then resets the
+				// connection.
 				big := make([]byte, 1<<20)
 				for {
 					if _, err := c.Write(big); err != nil {
