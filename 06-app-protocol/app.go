@@ -9,6 +9,9 @@
 // Beyond the tutorial, the server answers any number of requests on one
 // connection, and a bad request, a silent client or a client that never
 // reads costs it a clear log line and that one connection, nothing more.
+// Its memory is bounded for all clients together: so many connections,
+// and so many bytes for the requests in progress; a client beyond either
+// is told the server is busy.
 package app
 
 import (
@@ -33,6 +36,9 @@ const (
 	DefaultReadTimeout   = 10 * time.Second // for a whole request, from its first byte
 	DefaultWriteTimeout  = 10 * time.Second // for a whole response
 	DefaultClientTimeout = 10 * time.Second // for a request and its response
+
+	DefaultMaxConns  = 1024     // connections served at once
+	DefaultMaxMemory = 64 << 20 // bytes held by requests in progress, all connections together
 )
 
 // The tutorial's answers to a search.
@@ -111,7 +117,7 @@ func search(req message.Message) (string, error) {
 		return "", errors.New(`bad request: no "action"`)
 	}
 	if action != "search" {
-		return "Error: invalid action '" + action + "'.", nil
+		return "Error: invalid action " + echo(action) + ".", nil
 	}
 	value, ok := obj["value"]
 	if !ok {
@@ -120,7 +126,67 @@ func search(req message.Message) (string, error) {
 	if answer, ok := answers[value]; ok {
 		return answer, nil
 	}
-	return "No match for '" + value + "'.", nil
+	return "No match for " + echo(value) + ".", nil
+}
+
+// echo shows, in an answer, a string the client sent: between single
+// quotes, as the tutorial does, when it is printable, cut after about 200
+// bytes; as a Go string literal with escapes (message.Quote) when not. An
+// answer stays short, and shows control characters as escapes, whatever
+// the client sent.
+func echo(s string) string {
+	n := shownPart(s)
+	switch {
+	case !printable(s[:n]):
+		return message.Quote(s)
+	case n < len(s):
+		return fmt.Sprintf("'%s'... (%d bytes)", s[:n], len(s))
+	}
+	return "'" + s + "'"
+}
+
+// quote shows a client's text in a log line: between backquotes when
+// every character of what is shown is printable, as a Go string literal
+// with escapes (message.Quote) when not. Either way, nothing a client
+// sends can end a line, move the cursor or pass for the server's own
+// words, and past about 200 bytes quote stops and says how long the text
+// was.
+func quote(s string) string {
+	n := shownPart(s)
+	switch {
+	case !printable(s[:n]) || strings.Contains(s[:n], "`"):
+		return message.Quote(s)
+	case n < len(s):
+		return fmt.Sprintf("`%s`... (%d bytes)", s[:n], len(s))
+	}
+	return "`" + s + "`"
+}
+
+// shownPart returns how many bytes of s a log line or an answer shows:
+// all of it up to shown bytes, and otherwise shown bytes or a little less,
+// so as not to cut a character in two.
+func shownPart(s string) int {
+	if len(s) <= shown {
+		return len(s)
+	}
+	n := shown
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return n
+}
+
+// printable reports whether s is valid UTF-8 made only of printable
+// characters (strconv.IsPrint: letters, marks, numbers, punctuation,
+// symbols and the ASCII space; no control or format character, no line
+// or paragraph separator).
+func printable(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || !strconv.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 func jsonMessage(content []byte) message.Message {

@@ -224,7 +224,9 @@ func TestRespond(t *testing.T) {
 		{"unknown value", jsonRequest(`{"action": "search", "value": "Morpheus"}`), "No match for 'Morpheus'.", true},
 		{"empty value", jsonRequest(`{"action": "search", "value": ""}`), "No match for ''.", true},
 		{"quotes, markup, non-ASCII", jsonRequest(`{"action": "search", "value": "it's \"<b>&</b>\" héllo"}`), `No match for 'it's "<b>&</b>" héllo'.`, true},
-		{"control characters", jsonRequest(`{"action": "search", "value": "a\tb\n\u0000"}`), "No match for 'a\tb\n\x00'.", true},
+		// Unlike the tutorial: a value that is not all printable, or long,
+		// is shown escaped, or cut (see TestRespondQuotesWhatTheClientSent).
+		{"control characters", jsonRequest(`{"action": "search", "value": "a\tb\n\u0000"}`), `No match for "a\tb\n\x00".`, true},
 		// As in the tutorial: an error in the result, not a rejection.
 		{"another action", jsonRequest(`{"action": "delete", "value": "morpheus"}`), "Error: invalid action 'delete'.", true},
 		{"another action, no value", jsonRequest(`{"action": "list"}`), "Error: invalid action 'list'.", true},
@@ -271,6 +273,45 @@ func TestRespondWireBytes(t *testing.T) {
 	require.Error(t, err)
 	want = "\x00g" + `{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 48}{"result": "Error: bad request: no \"action\"."}`
 	assert.Equal(t, want, string(appWire(t, resp)))
+}
+
+// What a client sent comes back in an answer ("No match for 'VALUE'.",
+// "Error: invalid action 'ACTION'.") as the tutorial shows it when it is
+// printable and short; escaped when it is not, and cut after about 200
+// bytes, saying how long it was. So no answer grows with what the client
+// sent, and none holds a control character the client's terminal would
+// obey.
+func TestRespondQuotesWhatTheClientSent(t *testing.T) {
+	long := strings.Repeat("x", 1<<20-40)
+	tests := []struct {
+		name   string
+		action string
+		value  string
+		want   string
+	}{
+		{"printable", "search", "it's \"<b>&</b>\" héllo", `No match for 'it's "<b>&</b>" héllo'.`},
+		{"200 bytes", "search", strings.Repeat("y", 200), "No match for '" + strings.Repeat("y", 200) + "'."},
+		{"long", "search", long, "No match for '" + strings.Repeat("x", 200) + "'... (1048536 bytes)."},
+		{"long, cut between two characters", "search", strings.Repeat("é", 101), "No match for '" + strings.Repeat("é", 100) + "'... (202 bytes)."},
+		{"escape sequence", "search", "\x1b[2J\x1b[H", `No match for "\x1b[2J\x1b[H".`},
+		{"DEL and C1 controls", "search", "\x7f\u0085\u009b", `No match for "\x7f\u0085\u009b".`},
+		{"line separator", "search", "a\u2028b", `No match for "a\u2028b".`},
+		{"invalid action, newline", "x\nclosing connection to 10.9.8.7:6543: forged", "", `Error: invalid action "x\nclosing connection to 10.9.8.7:6543: forged".`},
+		{"invalid action, long", long, "", "Error: invalid action '" + strings.Repeat("x", 200) + "'... (1048536 bytes)."},
+		{"invalid action, DEL bytes", strings.Repeat("\x7f", 1<<20-40), "", `Error: invalid action "` + strings.Repeat(`\x7f`, 49) + `"... (1048536 bytes).`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			content, err := message.AppendObject(nil, "action", tt.action, "value", tt.value)
+			require.NoError(t, err)
+			resp, err := app.Respond(jsonRequest(string(content)))
+			require.NoError(t, err)
+			result, _, err := app.Result(resp)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, result)
+			assert.Less(t, len(appWire(t, resp)), 600, "the whole answer, on the wire")
+		})
+	}
 }
 
 // Requests Respond rejects: it returns an error, and a JSON response

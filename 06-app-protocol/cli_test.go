@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -132,12 +133,48 @@ func TestAppCommandsSearchAndCtrlC(t *testing.T) {
 	assert.Equal(t, 0, server.Wait())
 	wantServer := "listening on " + addr + "\n" +
 		"accepted connection from " + from + "\n" +
-		`received request {"action": "search", "value": "morpheus"} from ` + from + "\n" +
+		"received request `{\"action\": \"search\", \"value\": \"morpheus\"}` from " + from + "\n" +
 		`sending b'\x00g{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 43}{"result": "Follow the white rabbit. \xf0\x9f\x90\xb0"}' to ` + from + "\n" +
 		"closing connection to " + from + "\n" +
-		"server stopped: 1 request answered, 0 clients rejected\n"
+		"server stopped: 1 request answered, 0 clients rejected, 0 refused\n"
 	if diff := cmp.Diff(wantServer, server.Stdout()); diff != "" {
 		t.Errorf("server stdout (-want +got):\n%s", diff)
+	}
+	assert.Empty(t, server.Stderr())
+}
+
+// Ctrl-C with 200 clients connected: the server hangs up on each, logs
+// it, and only then prints its summary, the last line, with no closing
+// line lost.
+func TestServerCommandSummaryComesLast(t *testing.T) {
+	const clients = 200
+	server, addr := cliServer(t, "-q")
+	locals := make(map[string]bool, clients)
+	for range clients {
+		c := dialApp(t, addr)
+		// A round trip: once it is back, the server is serving c.
+		assert.Equal(t, ringAnswer, c.ask(t, "search", "ring"))
+		locals[c.LocalAddr().String()] = true
+	}
+	server.Interrupt()
+	require.Equal(t, 0, server.Wait())
+
+	lines := strings.Split(strings.TrimSuffix(server.Stdout(), "\n"), "\n")
+	last := lines[len(lines)-1]
+	assert.Equal(t, fmt.Sprintf("server stopped: %d requests answered, 0 clients rejected, 0 refused", clients), last,
+		"the summary is the last line")
+	closed := make(map[string]int)
+	for _, line := range lines[:len(lines)-1] {
+		if a, ok := strings.CutPrefix(line, "closing connection to "); ok {
+			a, why, _ := strings.Cut(a, ": ")
+			assert.Equal(t, "server closing", why, line)
+			closed[a]++
+		}
+	}
+	assert.Equal(t, clients, len(closed), "clients with a closing line before the summary")
+	for a, n := range closed {
+		assert.True(t, locals[a], "closing line for %s, which is not one of the clients", a)
+		assert.Equal(t, 1, n, "closing lines for %s", a)
 	}
 	assert.Empty(t, server.Stderr())
 }
@@ -161,10 +198,10 @@ func TestAppCommandsHostPort(t *testing.T) {
 	assert.Contains(t, out, "\ngot result: In the caves beneath the Misty Mountains. 💍\n")
 	assert.Empty(t, client.Stderr())
 
-	server.WaitOutput(`received request \{"action": "search", "value": "ring"\} from `)
+	server.WaitOutput("received request `\\{\"action\": \"search\", \"value\": \"ring\"\\}` from ")
 	server.Interrupt()
 	assert.Equal(t, 0, server.Wait())
-	assert.True(t, strings.HasSuffix(server.Stdout(), "server stopped: 1 request answered, 0 clients rejected\n"), "stdout:\n%s", server.Stdout())
+	assert.True(t, strings.HasSuffix(server.Stdout(), "server stopped: 1 request answered, 0 clients rejected, 0 refused\n"), "stdout:\n%s", server.Stdout())
 }
 
 // Any action but search is sent as binary content, ACTION+VALUE, and the
@@ -178,7 +215,7 @@ func TestAppClientCommandBinary(t *testing.T) {
 	assert.Contains(t, out, "\ngot response: b'First 10 bytes of request: binaryhell'\n")
 	assert.Empty(t, client.Stderr())
 	testutil.WaitFor(t, "the server's closing line", func() bool { return strings.Contains(logged.String(), "closing connection") })
-	assert.Contains(t, logged.String(), "received binary/custom-client-binary-type request from ")
+	assert.Contains(t, logged.String(), "received `binary/custom-client-binary-type` request from ")
 }
 
 // Several ACTION VALUE pairs go one after the other on one connection:
@@ -227,7 +264,7 @@ func TestAppCommandsErrorResult(t *testing.T) {
 	server.WaitOutput(`closing connection to \S+: rejected: message too large`)
 	server.Interrupt()
 	assert.Equal(t, 0, server.Wait())
-	assert.True(t, strings.HasSuffix(server.Stdout(), "server stopped: 0 requests answered, 1 client rejected\n"), "stdout:\n%s", server.Stdout())
+	assert.True(t, strings.HasSuffix(server.Stdout(), "server stopped: 0 requests answered, 1 client rejected, 0 refused\n"), "stdout:\n%s", server.Stdout())
 	assert.Empty(t, server.Stderr())
 }
 
@@ -258,14 +295,14 @@ func TestAppServerCommandAddressInUse(t *testing.T) {
 func TestAppServerCommandFlags(t *testing.T) {
 	const (
 		wantArgs     = "app-server: want HOST PORT, or no arguments; got "
-		wantPositive = "app-server: -max-content and the timeouts must be positive\n"
+		wantPositive = "app-server: -max-content, -max-conns, -max-memory and the timeouts must be positive\n"
 	)
 	tests := []struct {
 		args     []string
 		wantCode int
 		wantErr  string
 	}{
-		{[]string{"-h"}, 0, "usage: app-server [-q] [-max-content bytes] [-idle d] [-read-timeout d] [-write-timeout d] [-never-read] [-addr host:port | HOST PORT]\n"},
+		{[]string{"-h"}, 0, "usage: app-server [-q] [-max-content bytes] [-max-conns n] [-max-memory bytes] [-idle d] [-read-timeout d] [-write-timeout d] [-never-read] [-addr host:port | HOST PORT]\n"},
 		{[]string{"-bogus"}, 2, "flag provided but not defined: -bogus\n"},
 		{[]string{"-idle"}, 2, "flag needs an argument: -idle\n"},
 		{[]string{"-max-content", "ten"}, 2, `invalid value "ten" for flag -max-content`},
@@ -273,6 +310,8 @@ func TestAppServerCommandFlags(t *testing.T) {
 		{[]string{"127.0.0.1", "65432", "extra"}, 2, wantArgs + `["127.0.0.1" "65432" "extra"]` + "\n"},
 		{[]string{"-max-content", "0"}, 2, wantPositive},
 		{[]string{"-max-content", "-5"}, 2, wantPositive},
+		{[]string{"-max-conns", "0"}, 2, wantPositive},
+		{[]string{"-max-memory", "-1"}, 2, wantPositive},
 		{[]string{"-idle", "0s"}, 2, wantPositive},
 		{[]string{"-read-timeout", "0s"}, 2, wantPositive},
 		{[]string{"-write-timeout", "-1s"}, 2, wantPositive},
@@ -372,7 +411,7 @@ func TestAppCommandsNeverRead(t *testing.T) {
 	server.WaitOutput(`accepted connection from \S+\n`)
 	server.Interrupt()
 	assert.Equal(t, 0, server.Wait())
-	assert.True(t, strings.HasSuffix(server.Stdout(), "server stopped: 0 requests answered, 0 clients rejected\n"), "stdout:\n%s", server.Stdout())
+	assert.True(t, strings.HasSuffix(server.Stdout(), "server stopped: 0 requests answered, 0 clients rejected, 0 refused\n"), "stdout:\n%s", server.Stdout())
 	assert.NotContains(t, server.Stdout(), "received", "a never-reading server reads no request")
 	assert.Empty(t, server.Stderr())
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"example.com/sockets/06-app-protocol/message"
 )
@@ -173,10 +174,23 @@ func (c *Conn) logf(format string, args ...any) {
 	}
 }
 
-// plural says "1 response" or "n responses".
+// plural says "1 response" or "n responses", "1 connection" or "n
+// connections".
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// shorten returns JSON content for a log line, cut at shown bytes.
+func shorten(b []byte) string {
+	if len(b) <= shown {
+		return string(b)
+	}
+	cut := shown
+	for cut > 0 && !utf8.RuneStart(b[cut]) {
+		cut-- // not in the middle of a character
+	}
+	return fmt.Sprintf("%s... (%d bytes)", b[:cut], len(b))
 }

@@ -11,13 +11,24 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"example.com/sockets/06-app-protocol/message"
 )
 
 // ErrServerClosed is returned by Serve after Close.
 var ErrServerClosed = errors.New("app: server closed")
+
+// ErrBusy is what a client is told, in an "Error: server busy: …" result,
+// before the server hangs up on it for want of room: MaxConns connections
+// are open already, or the requests in progress hold so much of MaxMemory
+// that its request does not fit. It may try again later.
+var ErrBusy = errors.New("server busy")
+
+// smallRequest is the size, header and content, up to which a request
+// takes nothing from MaxMemory. Every connection may hold one that size,
+// so that requests in progress cannot crowd out an ordinary request of a
+// few hundred bytes; MaxConns bounds what they cost all together.
+const smallRequest = 4 << 10
 
 // readSize is how much one Read asks for: the tutorial's recv(4096).
 const readSize = 4096
@@ -41,6 +52,19 @@ type Server struct {
 	// before a byte of its content is read.
 	MaxContent int
 
+	// MaxConns is the most connections served at once; a client beyond
+	// it is answered that the server is busy (ErrBusy) and disconnected.
+	// Zero means DefaultMaxConns.
+	MaxConns int
+
+	// MaxMemory bounds the bytes that requests in progress may hold, all
+	// connections together. A request of more than 4 KiB takes its whole
+	// size from it as soon as its header says how big it is, before its
+	// content arrives, and gives it back once answered; a request that
+	// does not fit is answered that the server is busy (ErrBusy), and
+	// the connection closed. Zero means DefaultMaxMemory (64 MiB).
+	MaxMemory int
+
 	// IdleTimeout is how long a client may stay silent between requests;
 	// ReadTimeout how long a request may take to arrive, from its first
 	// byte to its last; WriteTimeout how long a client may take to
@@ -54,7 +78,8 @@ type Server struct {
 	// kernel's buffers fill. It is a demonstration, not a server.
 	NeverRead bool
 
-	requests, rejected atomic.Int64
+	requests, rejected, refused atomic.Int64
+	held                        atomic.Int64 // bytes of MaxMemory taken by requests in progress
 
 	mu        sync.Mutex
 	closed    bool
@@ -68,11 +93,27 @@ type Server struct {
 type Stats struct {
 	Requests int64 // whole requests received and answered, bad ones included
 	Rejected int64 // clients disconnected for sending something that is not a request
+	Refused  int64 // clients turned away with ErrBusy: too many connections, or no room for a request
+	Open     int64 // connections open now
+	Held     int64 // bytes of MaxMemory that requests in progress hold now
 }
 
 // Stats returns the server's counters.
 func (s *Server) Stats() Stats {
-	return Stats{Requests: s.requests.Load(), Rejected: s.rejected.Load()}
+	return Stats{
+		Requests: s.requests.Load(),
+		Rejected: s.rejected.Load(),
+		Refused:  s.refused.Load(),
+		Open:     int64(s.open()),
+		Held:     s.held.Load(),
+	}
+}
+
+// open returns how many connections the server is serving.
+func (s *Server) open() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }
 
 // Serve accepts connections on ln and serves each on a goroutine of its
@@ -135,18 +176,42 @@ func outOfResources(err error) bool {
 		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
-// admit tracks nc and counts its goroutine, unless the server is closed.
+// admit tracks nc and counts its goroutine, unless the server is closed or
+// full, as in chapter 05. A client over MaxConns is told why, in a JSON
+// result, and its connection closed. Only the decision is made under
+// s.mu: logging and writing to a refused client happen after, so that
+// neither can hold up the other connections.
 func (s *Server) admit(nc net.Conn) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	closed := s.closed
+	open := len(s.conns)
+	full := open >= orDefault(s.MaxConns, DefaultMaxConns)
+	if !closed && !full {
+		s.conns[nc] = struct{}{}
+		s.wg.Add(1)
+	}
+	s.mu.Unlock()
+
+	switch {
+	case closed:
+		nc.Close()
+		return false
+	case full:
+		s.refused.Add(1)
+		s.logf("refused connection from %s: %s open", nc.RemoteAddr(), plural(open, "connection"))
+		// The answer is small enough for the socket's send buffer, so
+		// this Write does not wait for the client. The deadline makes
+		// sure of it.
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		nc.Write(tooManyConns)
 		nc.Close()
 		return false
 	}
-	s.conns[nc] = struct{}{}
-	s.wg.Add(1)
 	return true
 }
+
+// tooManyConns is the answer to a client over MaxConns.
+var tooManyConns = errorResponse(fmt.Errorf("%w: too many connections, try again later", ErrBusy))
 
 // hold keeps nc open, unread, until the server closes.
 func (s *Server) hold(nc net.Conn) {
@@ -157,15 +222,18 @@ func (s *Server) hold(nc net.Conn) {
 }
 
 // serve reads requests from nc and answers them, in order, until the
-// client closes its side, stays silent too long, or sends something that
-// is not a request.
+// client closes its side, stays silent too long, sends something that
+// is not a request, or sends one the server has no room for.
 //
 // Reading goes through a message.Parser, as the tutorial's Message class
 // does: each Read's bytes are fed to it, and it hands back the requests
 // they complete. Its Pending count tells serve which deadline applies: the
 // idle timeout between requests, or the read timeout, counted from a
 // request's first byte, so that a client trickling a byte at a time
-// cannot hold the connection any longer than a silent one.
+// cannot hold the connection any longer than a silent one. Its Expected
+// size tells serve how much memory the request in progress will need, as
+// soon as its header is in: serve takes that much from MaxMemory before
+// the content comes, or refuses the request (see reserve).
 func (s *Server) serve(nc net.Conn) {
 	addr := nc.RemoteAddr().String()
 	p := message.Parser{MaxContent: s.MaxContent}
@@ -173,6 +241,11 @@ func (s *Server) serve(nc net.Conn) {
 	readTimeout := orDefault(s.ReadTimeout, DefaultReadTimeout)
 	buf := make([]byte, readSize)
 	var out []byte // responses waiting to be written
+	held := 0      // bytes of MaxMemory taken for the request in progress
+	defer func() {
+		p.End() // lets go of the request in progress, if any
+		s.held.Add(-int64(held))
+	}()
 	nc.SetReadDeadline(time.Now().Add(idle))
 	for {
 		n, err := nc.Read(buf)
@@ -190,6 +263,11 @@ func (s *Server) serve(nc net.Conn) {
 			}
 			if perr != nil {
 				s.reject(nc, addr, append(out, errorResponse(perr)...), perr)
+				return
+			}
+			var herr error
+			if held, herr = s.reserve(held, p.Expected()); herr != nil {
+				s.reject(nc, addr, append(out, errorResponse(herr)...), herr)
 				return
 			}
 			if len(out) > 0 {
@@ -212,15 +290,58 @@ func (s *Server) serve(nc net.Conn) {
 	}
 }
 
-// respond answers one request, and logs it as the tutorial does.
+// reserve makes the share of MaxMemory a connection holds fit its request in
+// progress: given what it holds now and the request's expected size
+// (message.Parser.Expected), it takes more or gives some back, and
+// returns what it holds then. A request of at most smallRequest bytes
+// needs nothing; a bigger one needs its whole size, taken once its header
+// is in and before its content comes. When that much is not left, reserve
+// returns an error wrapping ErrBusy, and the request is refused: better
+// an answer now than a queue without end.
+//
+// What a request holds in memory follows what has arrived (the Parser
+// reads content 16 KiB at a time, whatever the header announced); what it
+// takes from MaxMemory is what it may come to hold. So requests in
+// progress never hold more than MaxMemory, however many clients announce
+// a megabyte and stall.
+func (s *Server) reserve(held, size int) (int, error) {
+	need := size
+	if need <= smallRequest {
+		need = 0
+	}
+	if need > held && !s.take(need-held) {
+		return held, fmt.Errorf("%w: not enough memory for a request of %d bytes now, try again later", ErrBusy, size)
+	}
+	if need < held {
+		s.held.Add(int64(need - held))
+	}
+	return need, nil
+}
+
+// take takes n bytes of MaxMemory, if there are that many left.
+func (s *Server) take(n int) bool {
+	limit := int64(orDefault(s.MaxMemory, DefaultMaxMemory))
+	for {
+		used := s.held.Load()
+		if used+int64(n) > limit {
+			return false
+		}
+		if s.held.CompareAndSwap(used, used+int64(n)) {
+			return true
+		}
+	}
+}
+
+// respond answers one request, and logs it as the tutorial does, with
+// the client's bytes quoted (see quote).
 func (s *Server) respond(req message.Message, addr string) (message.Message, error) {
 	s.requests.Add(1)
 	resp, err := Respond(req)
 	if err == nil && !s.Quiet {
 		if req.ContentType == message.TypeJSON {
-			s.logf("received request %s from %s", shorten(req.Content), addr)
+			s.logf("received request %s from %s", quote(string(req.Content)), addr)
 		} else {
-			s.logf("received %s request from %s", req.ContentType, addr)
+			s.logf("received %s request from %s", quote(req.ContentType), addr)
 		}
 	}
 	return resp, err
@@ -260,7 +381,8 @@ func (s *Server) readFailed(nc net.Conn, addr string, p *message.Parser, err err
 }
 
 // errorResponse is the JSON result that tells a client why it is being
-// disconnected.
+// disconnected. Every error that quotes what a client sent quotes it
+// cut (message.Quote), so the answer is a few hundred bytes at most.
 func errorResponse(err error) []byte {
 	content, _ := message.AppendObject(nil, "result", "Error: "+err.Error()+".")
 	b, _ := message.Append(nil, jsonMessage(content))
@@ -268,14 +390,26 @@ func errorResponse(err error) []byte {
 }
 
 // reject ends a connection whose client sent something that is not a
-// request: it sends out (the responses due, the last one saying what was
-// wrong) if the client still listens, logs one line, and hangs up.
+// request, or a request the server has no room for (ErrBusy: the client
+// is refused, not rejected): it sends out (the responses due, the last
+// one saying what was wrong) if the client still listens, logs one line,
+// and hangs up: politely if the client took the answer, with a reset if
+// it did not.
 func (s *Server) reject(nc net.Conn, addr string, out []byte, why error) {
-	s.rejected.Add(1)
+	verdict := "rejected"
+	if errors.Is(why, ErrBusy) {
+		s.refused.Add(1)
+		verdict = "refused"
+	} else {
+		s.rejected.Add(1)
+	}
 	// A client that sent garbage may not read either: a short deadline.
 	nc.SetWriteDeadline(time.Now().Add(min(time.Second, orDefault(s.WriteTimeout, DefaultWriteTimeout))))
-	nc.Write(out)
-	s.hangUp(nc, addr, fmt.Errorf("rejected: %w", why), linger)
+	how := linger
+	if _, err := nc.Write(out); err != nil {
+		how = abort // it is not reading: see abort
+	}
+	s.hangUp(nc, addr, fmt.Errorf("%s: %w", verdict, why), how)
 }
 
 // How hangUp closes a connection.
@@ -287,9 +421,14 @@ const (
 	// side first, then read and drop what the client still sends, for a
 	// second at most: a "lingering close".
 	linger
-	// abort: a write failed, so there is no response left to protect,
-	// and the bytes queued for the client would keep the connection
-	// half-alive in the kernel. Close with a reset instead.
+	// abort: a write failed (the client took nothing for the whole
+	// write timeout), so there is no response left to protect. A polite
+	// close would queue the FIN behind the bytes the client is not
+	// taking: the client would never see it, and the kernel would keep
+	// the socket and those bytes for as long as the client stays
+	// connected. Close with a reset instead (SetLinger(0)): the
+	// kernel sends RST, frees the send buffer at once, and the client
+	// learns the connection is gone as soon as it looks.
 	abort
 )
 
@@ -318,7 +457,7 @@ func (s *Server) hangUp(nc net.Conn, addr string, why error, how int) {
 		nc.SetReadDeadline(time.Now().Add(time.Second))
 		io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
 	case how == abort:
-		if tc, ok := nc.(*net.TCPConn); ok {
+		if tc, ok := nc.(interface{ SetLinger(sec int) error }); ok {
 			tc.SetLinger(0)
 		}
 	}
@@ -389,18 +528,6 @@ func (s *Server) logf(format string, args ...any) {
 	if s.Log != nil {
 		s.Log.Printf(format, args...)
 	}
-}
-
-// shorten returns JSON content for a log line, cut at shown bytes.
-func shorten(b []byte) string {
-	if len(b) <= shown {
-		return string(b)
-	}
-	cut := shown
-	for cut > 0 && !utf8.RuneStart(b[cut]) {
-		cut-- // not in the middle of a character
-	}
-	return fmt.Sprintf("%s... (%d bytes)", b[:cut], len(b))
 }
 
 // orDefault returns v, or def when v is zero or less.

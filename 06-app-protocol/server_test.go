@@ -226,7 +226,7 @@ func TestServerLogLines(t *testing.T) {
 	assert.Equal(t, "closing connection to "+addr, waitClosingLine(t, logs, addr))
 	want := "listening on " + r.Addr + "\n" +
 		"accepted connection from " + addr + "\n" +
-		`received request {"action": "search", "value": "morpheus"} from ` + addr + "\n" +
+		"received request `{\"action\": \"search\", \"value\": \"morpheus\"}` from " + addr + "\n" +
 		`sending b'\x00g{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 43}{"result": "Follow the white rabbit. \xf0\x9f\x90\xb0"}' to ` + addr + "\n" +
 		"closing connection to " + addr + "\n"
 	assert.Equal(t, want, logs.String())
@@ -240,7 +240,7 @@ func TestServerLogsBinaryRequests(t *testing.T) {
 	require.NoError(t, c.Close())
 	addr := c.LocalAddr().String()
 	waitClosingLine(t, logs, addr)
-	assert.Contains(t, logs.String(), "received binary/custom-client-binary-type request from "+addr+"\n")
+	assert.Contains(t, logs.String(), "received `binary/custom-client-binary-type` request from "+addr+"\n")
 	assert.Contains(t, logs.String(), "First 10 bytes of request: binaryhell' to "+addr+"\n")
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // A Decoder reads messages from an io.Reader, one at a time, each call
@@ -60,11 +61,52 @@ func (d *Decoder) Decode() (Message, error) {
 	if err != nil {
 		return Message{}, err
 	}
-	m.Content = make([]byte, length)
-	if n, err := io.ReadFull(d.r, m.Content); err != nil {
-		return Message{}, truncated(err, "in the content", n, length)
+	// The content is read a piece at a time, as by the Parser: a peer
+	// that announces a megabyte and sends ten bytes costs one piece of
+	// 16 KiB, not a megabyte.
+	var full [][]byte
+	for got := 0; ; {
+		piece := make([]byte, min(length-got, pieceSize))
+		n, err := io.ReadFull(d.r, piece)
+		got += n
+		if err != nil {
+			return Message{}, truncated(err, "in the content", got, length)
+		}
+		if got == length {
+			m.Content = join(full, piece, length)
+			return m, nil
+		}
+		full = append(full, piece)
 	}
-	return m, nil
+}
+
+// pieceSize is the most content a Parser or a Decoder sets aside at once:
+// content arrives into pieces of this size at most, each taken when the
+// bytes for it are about to arrive, so the memory a message holds follows
+// what has arrived, not what its header announced.
+const pieceSize = 16 << 10
+
+// piecePool keeps the pieces of the messages a Parser has finished with,
+// whole or abandoned, for the next ones: a server whose clients announce
+// big requests and vanish, wave after wave, reuses the memory the last
+// wave left instead of taking more while the garbage collector catches up.
+var piecePool = sync.Pool{New: func() any { return new([pieceSize]byte) }}
+
+// join returns the pieces of a message's content, the full ones and the
+// last, as one slice of length bytes: the last piece itself when it is the
+// only one, as it was allocated at the right size.
+func join(full [][]byte, last []byte, length int) []byte {
+	switch {
+	case len(full) == 0 && last == nil:
+		return []byte{}
+	case len(full) == 0:
+		return last
+	}
+	content := make([]byte, 0, length)
+	for _, piece := range full {
+		content = append(content, piece...)
+	}
+	return append(content, last...)
 }
 
 // truncated turns an end of stream in the middle of a message into an
@@ -94,7 +136,11 @@ const (
 // and returns each message once its last byte is in: the tutorial's
 // protoheader → JSON header → content state machine. It holds at most one
 // unfinished message, and refuses an oversized one as soon as its JSON
-// header is in, before any of the content.
+// header is in, before any of the content. The content it holds grows
+// with what arrives, 16 KiB at a time at most, whatever the header
+// announced; Expected says what the header announced, so that a server
+// can decide whether it has room for the message before the content
+// comes.
 //
 // After an error the Parser is stuck: it returns the same error again.
 type Parser struct {
@@ -102,13 +148,21 @@ type Parser struct {
 	// DefaultMaxContent.
 	MaxContent int
 
-	state  int
-	need   int     // bytes the current part needs
-	buf    []byte  // the 2-byte prefix or the JSON header, so far
-	msg    Message // the message being received; its content so far
-	inMsg  int     // bytes of the current message received so far
-	failed error
+	state    int
+	need     int      // bytes the current part needs
+	buf      []byte   // the 2-byte prefix or the JSON header, so far
+	msg      Message  // the message being received, without its content
+	piece    []byte   // the last piece of its content so far (see pieceSize)
+	full     [][]byte // the pieces before it, full
+	got      int      // bytes of content so far
+	expected int      // its size as announced so far: see Expected
+	inMsg    int      // bytes of the current message received so far
+	failed   error
 }
+
+// keptHeader is the largest header buffer a Parser keeps for the next
+// message; a bigger one, from an unusual header, is let go.
+const keptHeader = 1 << 10
 
 // Feed gives p the bytes that have just arrived and returns the messages
 // they complete, in order. Bytes after the last complete message are kept
@@ -121,26 +175,31 @@ func (p *Parser) Feed(data []byte) ([]Message, error) {
 	}
 	var done []Message
 	for len(data) > 0 {
-		if p.state == wantPrefix && p.need == 0 {
-			p.need = 2
-		}
-		part := &p.buf
 		if p.state == wantContent {
-			part = &p.msg.Content
-		}
-		first := len(*part) == 0
-		take := min(p.need-len(*part), len(data))
-		*part = append(*part, data[:take]...)
-		data = data[take:]
-		p.inMsg += take
-		if p.state == wantHeader && first {
-			// The header's first byte: reject what is not JSON at once.
-			if err := checkHeaderStart(p.buf[0]); err != nil {
-				return done, p.fail(err)
+			take := p.fill(data)
+			data = data[take:]
+			p.inMsg += take
+			if p.got < p.need {
+				continue // and data is empty
 			}
-		}
-		if len(*part) < p.need {
-			continue // and data is empty
+		} else {
+			if p.state == wantPrefix && p.need == 0 {
+				p.need = 2
+			}
+			first := len(p.buf) == 0
+			take := min(p.need-len(p.buf), len(data))
+			p.buf = append(p.buf, data[:take]...)
+			data = data[take:]
+			p.inMsg += take
+			if p.state == wantHeader && first {
+				// The header's first byte: reject what is not JSON at once.
+				if err := checkHeaderStart(p.buf[0]); err != nil {
+					return done, p.fail(err)
+				}
+			}
+			if len(p.buf) < p.need {
+				continue // and data is empty
+			}
 		}
 		m, err := p.advance()
 		if err != nil {
@@ -153,6 +212,32 @@ func (p *Parser) Feed(data []byte) ([]Message, error) {
 	return done, nil
 }
 
+// fill adds the content bytes at the start of data to the message's
+// pieces, and returns how many it took. A piece is taken when the first
+// byte for it arrives: content of at most pieceSize bytes goes into one
+// piece of its size, which becomes the message's Content; bigger content
+// goes into pieces of pieceSize from piecePool, joined into one slice at
+// the end, and given back.
+func (p *Parser) fill(data []byte) int {
+	take := min(p.need-p.got, len(data))
+	for rest := data[:take]; len(rest) > 0; {
+		switch {
+		case p.need <= pieceSize && p.piece == nil:
+			p.piece = make([]byte, 0, p.need)
+		case p.piece == nil:
+			p.piece = piecePool.Get().(*[pieceSize]byte)[:0]
+		case len(p.piece) == cap(p.piece):
+			p.full = append(p.full, p.piece)
+			p.piece = piecePool.Get().(*[pieceSize]byte)[:0]
+		}
+		n := min(cap(p.piece)-len(p.piece), len(rest))
+		p.piece = append(p.piece, rest[:n]...)
+		rest = rest[n:]
+		p.got += n
+	}
+	return take
+}
+
 // advance moves on once the current part is complete, and returns the
 // message when its content is.
 func (p *Parser) advance() (*Message, error) {
@@ -162,6 +247,7 @@ func (p *Parser) advance() (*Message, error) {
 		if p.need == 0 {
 			return nil, fmt.Errorf("%w: empty", ErrHeader)
 		}
+		p.expected = 2 + p.need
 		p.buf, p.state = p.buf[:0], wantHeader
 		return nil, nil
 	case wantHeader:
@@ -169,24 +255,41 @@ func (p *Parser) advance() (*Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.buf, p.msg, p.need, p.state = p.buf[:0], m, length, wantContent
+		p.buf = p.buf[:0]
+		if cap(p.buf) > keptHeader {
+			p.buf = nil
+		}
+		p.msg, p.need, p.state = m, length, wantContent
+		p.expected += length
 		if length > 0 {
 			return nil, nil
 		}
 	}
-	// The content is complete (or empty): the message is done, and its
-	// content slice is handed over, not copied.
+	// The content is complete (or empty): the message is done.
 	m := p.msg
-	if m.Content == nil {
-		m.Content = []byte{}
-	}
-	p.msg, p.need, p.inMsg, p.state = Message{}, 0, 0, wantPrefix
+	m.Content = join(p.full, p.piece, p.need)
+	p.release()
+	p.msg, p.got, p.need, p.expected, p.inMsg, p.state = Message{}, 0, 0, 0, 0, wantPrefix
 	return &m, nil
+}
+
+// release gives the pieces of the message's content back to piecePool,
+// if they came from it.
+func (p *Parser) release() {
+	if p.state == wantContent && p.need > pieceSize {
+		for _, piece := range append(p.full, p.piece) {
+			if piece != nil {
+				piecePool.Put((*[pieceSize]byte)(piece[:pieceSize]))
+			}
+		}
+	}
+	p.piece, p.full = nil, nil
 }
 
 func (p *Parser) fail(err error) error {
 	p.failed = err
-	p.buf, p.msg = nil, Message{}
+	p.release()
+	p.buf, p.msg, p.expected = nil, Message{}, 0
 	return err
 }
 
@@ -195,8 +298,26 @@ func (p *Parser) fail(err error) error {
 // silent between requests from one that stalls in the middle of one.
 func (p *Parser) Pending() int { return p.inMsg }
 
+// Expected returns how many bytes the unfinished message will have in
+// all, as far as p knows yet: 2 plus the header's length once the 2-byte
+// prefix is in, plus the content-length once the header is; before that,
+// what has arrived. It is zero between messages and after an error. A
+// server uses it to set memory aside for a request before its content
+// arrives, or to refuse it.
+func (p *Parser) Expected() int {
+	if p.failed != nil {
+		return 0
+	}
+	if p.expected == 0 {
+		return p.inMsg
+	}
+	return p.expected
+}
+
 // End tells p that the stream has ended. It returns nil if that happened
-// between two messages, and an error wrapping [ErrTruncated] otherwise.
+// between two messages, and an error wrapping [ErrTruncated] otherwise;
+// then p lets go of the unfinished message, and its memory. A server
+// calls End whenever it stops reading a stream, for whatever reason.
 func (p *Parser) End() error {
 	if p.failed != nil {
 		return p.failed
@@ -209,7 +330,7 @@ func (p *Parser) End() error {
 	case wantHeader:
 		where = "in the JSON header"
 	case wantContent:
-		where, got = "in the content", len(p.msg.Content)
+		where, got = "in the content", p.got
 	}
 	return p.fail(fmt.Errorf("%w: the stream ended %s, after %d of %d bytes", ErrTruncated, where, got, p.need))
 }

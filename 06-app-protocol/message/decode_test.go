@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 
@@ -802,4 +804,206 @@ func TestDecodeStringsPythonVectors(t *testing.T) {
 		require.NoError(t, err, v.name)
 		assert.Empty(t, cmp.Diff(want, got), v.name)
 	}
+}
+
+// Expected says how big the unfinished message will be as soon as the
+// prefix, then the header, say so, before the content arrives: what a
+// server needs to decide whether it has room for a request.
+func TestParserExpected(t *testing.T) {
+	h := header("1048576")
+	wire := frame(h, "0123456789")
+	var p message.Parser
+	assert.Zero(t, p.Expected(), "between messages")
+
+	_, err := p.Feed(wire[:1])
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.Expected(), "in the prefix: what has arrived")
+
+	_, err = p.Feed(wire[1:3])
+	require.NoError(t, err)
+	assert.Equal(t, 2+len(h), p.Expected(), "the prefix says how long the header is")
+
+	_, err = p.Feed(wire[3:])
+	require.NoError(t, err)
+	assert.Equal(t, 2+len(h)+1048576, p.Expected(), "the header says how long the content is")
+	assert.Equal(t, 2+len(h)+10, p.Pending())
+
+	_, err = p.Feed([]byte("x"))
+	require.NoError(t, err)
+	assert.Equal(t, 2+len(h)+1048576, p.Expected(), "more content changes nothing")
+
+	require.ErrorIs(t, p.End(), message.ErrTruncated)
+	assert.Zero(t, p.Expected(), "after an error")
+
+	var q message.Parser
+	msgs, err := q.Feed(vectors[0].wire())
+	require.NoError(t, err)
+	require.Len(t, msgs, 1)
+	assert.Zero(t, q.Expected(), "after a whole message")
+}
+
+// Content bigger than the 16 KiB pieces it arrives in, fed in pieces of
+// every awkward size, comes out whole and exact, from both readers.
+func TestLargeContentInPieces(t *testing.T) {
+	content := make([]byte, 100_000)
+	for i := range content {
+		content[i] = byte(i * 7)
+	}
+	m := message.Message{ByteOrder: "little", ContentType: "binary/x", ContentEncoding: message.EncodingBinary, Content: content}
+	wire := encode(t, m)
+	for _, size := range []int{1, 4095, 4096, 16 << 10, 16<<10 + 1, len(wire)} {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			var p message.Parser
+			var got []message.Message
+			for rest := wire; len(rest) > 0; {
+				n := min(size, len(rest))
+				msgs, err := p.Feed(rest[:n])
+				require.NoError(t, err)
+				got = append(got, msgs...)
+				rest = rest[n:]
+			}
+			require.Len(t, got, 1)
+			assert.Equal(t, content, got[0].Content)
+			assert.Equal(t, len(content), cap(got[0].Content), "one allocation of the right size")
+		})
+	}
+	d := message.NewDecoder(bytes.NewReader(wire))
+	got, err := d.Decode()
+	require.NoError(t, err)
+	assert.Equal(t, content, got.Content)
+}
+
+// A peer's text in an error is quoted and cut: a key of a million DEL
+// bytes, a header key of 60 KB, a number of 60,000 digits, a newline,
+// bad UTF-8. No error is longer than a few hundred bytes, none holds a
+// control byte, and each says how long the text was.
+func TestErrorsQuoteAndCutThePeersText(t *testing.T) {
+	del := strings.Repeat("\x7f", 1<<20-20)
+	digits := strings.Repeat("9", 60_000)
+	tests := []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"JSON content key of DEL bytes", func() error {
+			_, err := message.DecodeStrings([]byte(`{"` + del + `": 1}`))
+			return err
+		}, `JSON content: "\x7f\x7f`},
+		{"JSON content key, value not JSON", func() error {
+			_, err := message.DecodeStrings([]byte(`{"` + del + `": nope}`))
+			return err
+		}, `(1048556 bytes): invalid character 'o'`},
+		{"JSON content number too big for a float", func() error {
+			_, err := message.DecodeStrings([]byte(`{"a": 1e` + digits + `}`))
+			return err
+		}, "json: cannot unmarshal number 1e999"},
+		{"header key of 60 KB", func() error {
+			_, err := parseOne(frame(`{"`+strings.Repeat("\x7f", 60_000)+`": nope}`, ""))
+			return err
+		}, `(60000 bytes): invalid character 'o'`},
+		{"header byteorder with a newline", func() error {
+			_, err := parseOne(frame(strings.Replace(header("0"), `"little"`, `"l\nclosing connection to 10.9.8.7:6543: forged"`, 1), ""))
+			return err
+		}, `"byteorder" is "l\nclosing connection to 10.9.8.7:6543: forged", want`},
+		{"header content-encoding of 60 KB", func() error {
+			_, err := parseOne(frame(strings.Replace(header("0"), `"utf-8"`, `"`+strings.Repeat("é", 30_000)+`"`, 1), ""))
+			return err
+		}, `"content-encoding" "ééé`},
+		{"content-length of 60,000 digits", func() error {
+			_, err := parseOne(frame(header(digits), ""))
+			return err
+		}, "content-length 999"},
+		{"content-length of minus 60,000 digits", func() error {
+			_, err := parseOne(frame(header("-"+digits), ""))
+			return err
+		}, "(60001 bytes) is not a whole number of bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.err()
+			require.Error(t, err)
+			text := err.Error()
+			assert.Contains(t, text, tt.want)
+			assert.LessOrEqual(t, len(text), 400, text)
+			if !strings.Contains(tt.name, "newline") {
+				assert.Regexp(t, `\(\d+ bytes\)`, text, "says how long the text was")
+			}
+			for _, r := range text {
+				assert.True(t, r >= ' ' && r != 0x7f && (r < 0x80 || r > 0x9f), "a control character %q in %q", r, text)
+			}
+		})
+	}
+}
+
+// parseOne feeds b to a new Parser and returns the first message or error.
+func parseOne(b []byte) ([]message.Message, error) {
+	var p message.Parser
+	return p.Feed(b)
+}
+
+func TestQuote(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", `""`},
+		{"morpheus", `"morpheus"`},
+		{"a\nb\r\"c\\", `"a\nb\r\"c\\"`},
+		{"\x7f\xff🐶\u2028\u202e", `"\x7f\xff🐶\u2028\u202e"`},
+		{strings.Repeat("a", message.MaxQuoted-2), `"` + strings.Repeat("a", message.MaxQuoted-2) + `"`},
+		{strings.Repeat("a", message.MaxQuoted), `"` + strings.Repeat("a", message.MaxQuoted-1) + `"... (200 bytes)`},
+		{strings.Repeat("\x7f", 1000), `"` + strings.Repeat(`\x7f`, 49) + `"... (1000 bytes)`},
+		{strings.Repeat("🐶", 100), `"` + strings.Repeat("🐶", 49) + `"... (400 bytes)`},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, message.Quote(tt.in), "Quote(%q)", tt.in)
+		if len(tt.in) < 100 {
+			assert.Equal(t, fmt.Sprintf("%q", tt.in), message.Quote(tt.in), "short: as %%q")
+		}
+	}
+}
+
+// Big messages, fed in pieces of random sizes to Parsers that run at the
+// same time, some of them abandoned in the middle of their content: every
+// message comes out exactly as it was sent, so the 16 KiB pieces that go
+// back to the pool and are taken again never mix one message with another.
+func TestLargeContentPiecesAreNotShared(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 6))
+			for i := range 30 {
+				content := make([]byte, 16<<10+1+rng.IntN(200_000))
+				for j := range content {
+					content[j] = byte(rng.Uint32())
+				}
+				m := message.Message{ByteOrder: "big", ContentType: "binary/x", ContentEncoding: message.EncodingBinary, Content: content}
+				wire, err := message.Append(nil, m)
+				if !assert.NoError(t, err) {
+					return
+				}
+				abandon := i%3 == 2
+				if abandon {
+					wire = wire[:len(wire)-1-rng.IntN(len(content))]
+				}
+				var p message.Parser
+				var got []message.Message
+				for rest := wire; len(rest) > 0; {
+					n := min(1+rng.IntN(40_000), len(rest))
+					msgs, err := p.Feed(rest[:n])
+					if !assert.NoError(t, err) {
+						return
+					}
+					got = append(got, msgs...)
+					rest = rest[n:]
+				}
+				if abandon {
+					assert.ErrorIs(t, p.End(), message.ErrTruncated)
+					assert.Empty(t, got)
+					continue
+				}
+				if assert.Len(t, got, 1) {
+					assert.True(t, bytes.Equal(content, got[0].Content), "goroutine %d, message %d: the content differs", g, i)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -63,18 +63,18 @@ func parseHeader(b []byte, maxContent int) (m Message, length int, err error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if _, err := dec.Token(); err != nil { // '{', checked above
-		return bad("%v", err)
+		return bad("%s", jsonError(err))
 	}
 	seen := 0
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return bad("%v", err)
+			return bad("%s", jsonError(err))
 		}
 		key := tok.(string) // inside an object, a token before a value is its key
 		var v any
 		if err := dec.Decode(&v); err != nil {
-			return bad("%q: %v", key, err)
+			return bad("%s: %s", Quote(key), jsonError(err))
 		}
 		field, known := fieldNames[key]
 		if !known {
@@ -98,20 +98,20 @@ func parseHeader(b []byte, maxContent int) (m Message, length int, err error) {
 		switch field {
 		case fieldByteOrder:
 			if s != "little" && s != "big" {
-				return bad(`"byteorder" is %q, want "little" or "big"`, s)
+				return bad(`"byteorder" is %s, want "little" or "big"`, Quote(s))
 			}
 			m.ByteOrder = s
 		case fieldContentType:
 			m.ContentType = s
 		case fieldContentEncoding:
 			if s != EncodingUTF8 && s != EncodingBinary {
-				return bad(`"content-encoding" %q is not one this protocol knows, want %q or %q`, s, EncodingUTF8, EncodingBinary)
+				return bad(`"content-encoding" %s is not one this protocol knows, want %q or %q`, Quote(s), EncodingUTF8, EncodingBinary)
 			}
 			m.ContentEncoding = s
 		}
 	}
 	if _, err := dec.Token(); err != nil { // '}'
-		return bad("%v", err)
+		return bad("%s", jsonError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return bad("more after the JSON object")
@@ -136,9 +136,9 @@ func parseLength(v any, maxContent int) (int, error) {
 	n, err := strconv.ParseUint(string(num), 10, 63)
 	switch {
 	case errors.Is(err, strconv.ErrRange):
-		return 0, fmt.Errorf("%w: content-length %s is more than the limit of %d bytes", ErrTooLarge, num, maxContent)
+		return 0, fmt.Errorf("%w: content-length %s is more than the limit of %d bytes", ErrTooLarge, cut(string(num)), maxContent)
 	case err != nil:
-		return 0, fmt.Errorf("%w: content-length %s is not a whole number of bytes", ErrHeader, num)
+		return 0, fmt.Errorf("%w: content-length %s is not a whole number of bytes", ErrHeader, cut(string(num)))
 	case n > uint64(maxContent):
 		return 0, fmt.Errorf("%w: content-length %d is more than the limit of %d bytes", ErrTooLarge, n, maxContent)
 	}
@@ -175,7 +175,7 @@ func DecodeStrings(content []byte) (map[string]string, error) {
 	dec := json.NewDecoder(bytes.NewReader(content))
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, fmt.Errorf("JSON content: %v", err)
+		return nil, fmt.Errorf("JSON content: %s", jsonError(err))
 	}
 	if tok != json.Delim('{') {
 		return nil, fmt.Errorf("JSON content is %s, want an object", tokenKind(tok))
@@ -184,24 +184,24 @@ func DecodeStrings(content []byte) (map[string]string, error) {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, fmt.Errorf("JSON content: %v", err)
+			return nil, fmt.Errorf("JSON content: %s", jsonError(err))
 		}
 		key := tok.(string)
 		var v any
 		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("JSON content: %q: %v", key, err)
+			return nil, fmt.Errorf("JSON content: %s: %s", Quote(key), jsonError(err))
 		}
 		s, ok := v.(string)
 		if !ok {
-			return nil, fmt.Errorf("JSON content: %q is %s, want a string", key, jsonKind(v))
+			return nil, fmt.Errorf("JSON content: %s is %s, want a string", Quote(key), jsonKind(v))
 		}
 		if _, dup := obj[key]; dup {
-			return nil, fmt.Errorf("JSON content: %q appears twice", key)
+			return nil, fmt.Errorf("JSON content: %s appears twice", Quote(key))
 		}
 		obj[key] = s
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, fmt.Errorf("JSON content: %v", err)
+		return nil, fmt.Errorf("JSON content: %s", jsonError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("JSON content: more after the JSON object")
@@ -217,3 +217,50 @@ func tokenKind(tok json.Token) string {
 	}
 	return jsonKind(tok)
 }
+
+// Errors show what a peer sent, and a peer may send anything: a key of a
+// million DEL bytes, a number of 60,000 digits, a newline. So an error
+// never holds a peer's text as it is, only through Quote or cut, and is
+// never much longer than a line.
+
+// MaxQuoted is how many bytes of a peer's text an error shows: about
+// two hundred, escaped, and then how long the text was.
+const MaxQuoted = 200
+
+// Quote returns s as Go's %q writes it (double quotes, with \n, \x7f,
+// \u2028 and the like for anything that is not a printable character),
+// cut after about MaxQuoted bytes: "\x7f\x7f"... (1048576 bytes). Errors use
+// it for every string a peer sent, so that no error can break a log line
+// or grow with what the peer sent.
+func Quote(s string) string {
+	b := make([]byte, 0, MaxQuoted+24)
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		_, w := utf8.DecodeRuneInString(s[i:])
+		q := strconv.Quote(s[i : i+w]) // one character, or one bad byte
+		q = q[1 : len(q)-1]
+		if len(b)+len(q) > MaxQuoted {
+			return fmt.Sprintf("%s\"... (%d bytes)", b, len(s))
+		}
+		b = append(b, q...)
+		i += w
+	}
+	return string(append(b, '"'))
+}
+
+// cut shortens text that needs no escaping (a JSON number, an error from
+// encoding/json) to MaxQuoted bytes, and says how long it was.
+func cut(s string) string {
+	if len(s) <= MaxQuoted {
+		return s
+	}
+	n := MaxQuoted
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", s[:n], len(s))
+}
+
+// jsonError is the text of an error from encoding/json, cut: it may quote
+// a number from the input whole ("cannot unmarshal number 1e999...").
+func jsonError(err error) string { return cut(err.Error()) }
