@@ -20,7 +20,7 @@ import (
 //
 //	go test -run '^$' -bench Broadcast -benchtime 2s
 func BenchmarkBroadcast(b *testing.B) {
-	const window = 16 // lines in flight: well under the outbox
+	const window = 16 // lines in flight
 	for _, sv := range servers {
 		for _, size := range []int{10, 100} {
 			b.Run(fmt.Sprintf("%s/members=%d", sv.name, size), func(b *testing.B) {

@@ -2,16 +2,18 @@
 //
 // Server is the Go way: one goroutine, the hub, owns the room and handles
 // joins, leaves and messages in a select statement; every connection has a
-// reader goroutine that feeds the hub and a writer goroutine that empties a
-// bounded outbox. PollServer (unix only) is the tutorial's way: a single
-// loop over non-blocking sockets that asks poll(2) which of them are ready.
-// Both speak the protocol described in protocol.go, and both pass the same
-// tests.
+// reader goroutine that feeds the hub and a writer goroutine that empties
+// the connection's outbox. PollServer (unix only) is the tutorial's way: a
+// single loop over non-blocking sockets that asks poll(2) which of them are
+// ready. Both speak the protocol described in protocol.go, and both pass the
+// same tests.
 //
 // What changed since 03-threaded: the clients talk to each other, so there
 // is shared state (who is in the room), and one goroutine owns it instead
 // of a mutex guarding it. A client that stops reading must not stall the
-// others, so nobody ever waits for a client: the hub drops it instead.
+// others, so the hub never waits for a client: it drops one that stops
+// reading, and reads no more from one that says more than the room can
+// deliver (see backpressure.go).
 package chat
 
 import (
@@ -20,8 +22,10 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -37,12 +41,19 @@ type Server struct {
 	// disconnected. Zero means DefaultMaxLineLength.
 	MaxLineLength int
 
-	// Outbox is how many messages may wait for a client. When the hub
-	// has a message for a client whose outbox is full, the client is
-	// disconnected. Zero means DefaultOutbox.
-	Outbox int
+	// MaxPending is how many bytes may wait for a client. A client for
+	// which more would wait is not reading: it is disconnected. Zero
+	// means DefaultMaxPending.
+	MaxPending int
 
-	// Timeout bounds each write to a client. Zero means DefaultTimeout.
+	// MaxInFlight is how many bytes of what a client has said may wait to
+	// be written to the room, counted for each recipient. While that many
+	// wait, the room reads no more from that client. Zero means
+	// DefaultMaxInFlight.
+	MaxInFlight int
+
+	// Timeout bounds each write to a client, of at most about 64 KiB; a
+	// client that takes longer is disconnected. Zero means DefaultTimeout.
 	Timeout time.Duration
 
 	// The hub's inbox: readers and writers send, only the hub receives.
@@ -61,9 +72,19 @@ type Server struct {
 
 // member is one client in the room.
 type member struct {
-	conn   net.Conn
-	addr   string      // conn.RemoteAddr().String(), as the room names it
-	outbox chan []byte // messages for the writer; only the hub sends or closes
+	conn net.Conn
+	addr string        // conn.RemoteAddr().String(), as the room names it
+	out  *outbox       // messages for the writer
+	gone chan struct{} // closed by the hub when m leaves the room
+
+	// unsent is how many bytes of what m said wait in outboxes, or in a
+	// writer's hands. Each writer takes off what it has written, and puts
+	// a token in freed when unsent falls under maxInFlight.
+	unsent      atomic.Int64
+	maxInFlight int64
+	freed       chan struct{}
+
+	dropped bool // on the hub's drop list; only the hub uses it
 }
 
 // message is a line a member said.
@@ -78,9 +99,6 @@ type departure struct {
 	m      *member
 	reason error
 }
-
-// errOutboxFull is why a client that falls behind is disconnected.
-var errOutboxFull = errors.New("not reading (outbox full)")
 
 // lineTooLong is why a client that sends a line longer than the limit is
 // disconnected.
@@ -150,16 +168,17 @@ func (s *Server) hub() {
 			s.logf("client %s connected", m.addr)
 		case d := <-s.leave:
 			r.remove(d.m, d.reason)
+			r.removeLeaving() // others leaving at the same moment
 		case msg := <-s.said:
 			if _, ok := r.members[msg.from]; !ok {
 				continue // said just before it was dropped
 			}
-			r.send(msg.from, okLine(msg.line))
+			r.send(msg.from, okLine(msg.line), msg.from)
 			r.broadcast(msg.from, saidLine(msg.from.addr, msg.line))
 		case <-s.done:
 			return // Close closes the connections
 		}
-		r.dropSlow()
+		r.settle()
 	}
 }
 
@@ -167,60 +186,111 @@ func (s *Server) hub() {
 type room struct {
 	s       *Server
 	members map[*member]struct{}
-	slow    []*member // outbox full: to be dropped once the current event is handled
+	slow    []*member // not reading: to be dropped once the current event is handled
+	news    [][]byte  // "Client ADDR is offline" lines, for settle to send
+	newsBuf []byte    // where tell keeps them; see outbox.addNews
 }
 
-// send queues msg for m without ever blocking. If m's outbox is full, m is
-// not keeping up, and waiting for it would stall the whole room: m is
-// dropped instead.
-func (r *room) send(m *member, msg []byte) {
-	select {
-	case m.outbox <- msg:
-	default:
+// send queues msg, said by from (nil: the room), for m, and never waits.
+// If more than MaxPending bytes would wait for m, m is not reading, and
+// waiting for it would stall the whole room: m is dropped instead.
+func (r *room) send(m *member, msg []byte, from *member) {
+	if !m.dropped && !m.out.add(msg, from, r.s.maxPending()) {
+		m.dropped = true // once: it gets nothing more
 		r.slow = append(r.slow, m)
 	}
 }
 
-// broadcast sends msg to every member but from (nil: to everybody).
+// broadcast sends msg, said by from, to every member but from (nil: to
+// everybody).
 func (r *room) broadcast(from *member, msg []byte) {
 	for m := range r.members {
 		if m != from {
-			r.send(m, msg)
+			r.send(m, msg, from)
 		}
 	}
 }
 
-// remove takes m out of the room and tells the others. Closing m's outbox
-// tells m's writer to send what is queued, then hang up; a member that is
-// too slow is not worth waiting for, and its connection is closed at once.
+// remove takes m out of the room; settle tells the others. A member that
+// hung up still gets what is queued for it, then FIN; one that is not
+// reading, or whose connection failed, is reset and its queue thrown away.
 func (r *room) remove(m *member, reason error) {
 	if _, ok := r.members[m]; !ok {
 		return // already gone: its reader and writer both report it
 	}
 	delete(r.members, m)
+	close(m.gone)
 	var tooLong lineTooLong
 	switch {
+	case reason == nil:
+		m.out.close()
 	case errors.As(reason, &tooLong):
-		r.send(m, tooLongLine(tooLong.max))
-	case errors.Is(reason, errOutboxFull):
-		m.conn.Close()
+		m.out.add(tooLongLine(tooLong.max), nil, math.MaxInt)
+		m.out.close()
+	default:
+		reset(m.conn)
+		m.out.discard()
 	}
-	close(m.outbox)
 	if reason == nil {
 		r.s.logf("client %s is offline", m.addr)
 	} else {
 		r.s.logf("client %s is offline: %v", m.addr, reason)
 	}
-	r.broadcast(nil, offlineLine(m.addr))
+	r.news = append(r.news, offlineLine(m.addr))
 }
 
-// dropSlow removes the members whose outbox was full. Telling the others
-// may find more of them; the loop ends when the room is empty at worst.
-func (r *room) dropSlow() {
-	for len(r.slow) > 0 {
-		m := r.slow[0]
-		r.slow = r.slow[1:]
-		r.remove(m, errOutboxFull)
+// removeLeaving removes members that are waiting to leave too, if any, up
+// to 64: when many leave at once (a network cut, a program that held many
+// connections), the room hears of them in batches, not one by one. Then
+// the hub goes back to its select, where joins and lines get their turn.
+func (r *room) removeLeaving() {
+	for range 64 {
+		select {
+		case d := <-r.s.leave:
+			r.remove(d.m, d.reason)
+		default:
+			return
+		}
+	}
+}
+
+// settle drops the members that were sent more than they read, and tells
+// the room who has left. Telling may find more members to drop; each is on
+// the list once, so the loop ends, when the room is empty at worst.
+func (r *room) settle() {
+	for len(r.slow) > 0 || len(r.news) > 0 {
+		slow, news := r.slow, r.news
+		r.slow, r.news = nil, nil
+		for _, m := range slow {
+			r.remove(m, notReading{r.s.maxPending()})
+		}
+		if len(news) > 0 {
+			r.tell(news)
+		}
+	}
+}
+
+// tell sends lines, the room's news, to everybody, as one message at the
+// end of r.newsBuf. Bytes once in newsBuf never change: a new buffer
+// starts when it is full.
+func (r *room) tell(lines [][]byte) {
+	size := 0
+	for _, line := range lines {
+		size += len(line)
+	}
+	if len(r.newsBuf)+size > cap(r.newsBuf) {
+		r.newsBuf = make([]byte, 0, max(64<<10, size))
+	}
+	start := len(r.newsBuf)
+	for _, line := range lines {
+		r.newsBuf = append(r.newsBuf, line...)
+	}
+	msg := r.newsBuf[start:]
+	for m := range r.members {
+		if !m.dropped && !m.out.addNews(msg, r.s.maxPending()) {
+			m.dropped = true
+			r.slow = append(r.slow, m)
+		}
 	}
 }
 
@@ -232,7 +302,14 @@ func (s *Server) serveConn(conn net.Conn) {
 	defer s.untrackConn(conn)
 	defer conn.Close()
 
-	m := &member{conn: conn, addr: conn.RemoteAddr().String(), outbox: make(chan []byte, s.outbox())}
+	m := &member{
+		conn:        conn,
+		addr:        conn.RemoteAddr().String(),
+		out:         newOutbox(),
+		gone:        make(chan struct{}),
+		maxInFlight: int64(s.maxInFlight()),
+		freed:       make(chan struct{}, 1),
+	}
 	written := make(chan struct{})
 	go func() {
 		defer close(written)
@@ -257,11 +334,25 @@ func (s *Server) serveConn(conn net.Conn) {
 }
 
 // read passes the lines m sends to the hub until m hangs up (nil) or a
-// read fails.
+// read fails. It reads the next line only once less than MaxInFlight bytes
+// of what m said wait for the others: until then the kernel's buffers
+// fill, and TCP makes the client wait.
 func (s *Server) read(m *member) error {
 	sc := bufio.NewScanner(m.conn)
 	sc.Buffer(nil, s.maxLineLength())
-	for sc.Scan() {
+	for {
+		for m.unsent.Load() >= m.maxInFlight {
+			select {
+			case <-m.freed:
+			case <-m.gone:
+				return nil // dropped: the hub knows why
+			case <-s.done:
+				return ErrServerClosed
+			}
+		}
+		if !sc.Scan() {
+			break
+		}
 		if sc.Err() != nil {
 			break // an error, not a newline or EOF, ended this line
 		}
@@ -282,48 +373,60 @@ func (s *Server) read(m *member) error {
 
 // write sends m's outbox to the client until the hub closes the outbox;
 // then it half-closes the connection, which the client reads as EOF. A
-// failed write takes m out of the room.
+// write that fails, or does not complete within Timeout, resets the
+// connection and takes m out of the room.
 //
-// Whatever is waiting in the outbox when the writer wakes up goes out in
-// one Write (up to maxBatch bytes): one system call, not one per message.
+// Whatever is waiting in the outbox when the writer wakes up, up to about
+// maxBatch bytes, goes out in one system call, not one per message: a
+// net.Buffers writes them all where they are, with writev(2), without
+// copying them.
 func (s *Server) write(m *member) {
-	var batch []byte
+	var msgs []queued
+	var vec net.Buffers
 	for {
-		var msg []byte
-		var open bool
 		select {
-		case msg, open = <-m.outbox:
+		case <-m.out.ready:
 		case <-s.done:
 			return
 		}
-		batch = append(batch[:0], msg...)
-	more:
-		for open && len(batch) < maxBatch {
-			select {
-			case msg, open = <-m.outbox:
-				batch = append(batch, msg...)
-			default:
-				break more
-			}
-		}
-		if len(batch) > 0 {
-			m.conn.SetWriteDeadline(time.Now().Add(s.timeout()))
-			if _, err := m.conn.Write(batch); err != nil {
-				tell(s, s.leave, departure{m, fmt.Errorf("write: %w", err)})
-				m.conn.Close() // wakes the reader
+		for {
+			var open bool
+			msgs, open = m.out.take(msgs[:0], maxBatch)
+			if len(msgs) == 0 && !open {
+				if tc, ok := m.conn.(*net.TCPConn); ok {
+					tc.CloseWrite()
+				}
 				return
 			}
-		}
-		if !open {
-			if tc, ok := m.conn.(*net.TCPConn); ok {
-				tc.CloseWrite()
+			if len(msgs) == 0 {
+				break // wait for more
 			}
-			return
+			vec = vec[:0]
+			for _, q := range msgs {
+				vec = append(vec, q.msg)
+			}
+			m.conn.SetWriteDeadline(time.Now().Add(s.timeout()))
+			batch := vec // WriteTo consumes batch, not vec
+			_, err := batch.WriteTo(m.conn)
+			clear(vec)
+			delivered(msgs) // or never will be: the senders may go on
+			if err != nil {
+				// Tell the hub first: it logs this reason, not the
+				// reader's once the reset wakes the reader, and the
+				// room hears that m left before its senders, freed
+				// of what waits for m, go on. The hub resets m and
+				// throws its outbox away; so does this, for an m
+				// that had already left the room.
+				tell(s, s.leave, departure{m, fmt.Errorf("write: %w", err)})
+				m.out.discard()
+				reset(m.conn)
+				return
+			}
 		}
 	}
 }
 
-// maxBatch is the most the writer sends in one Write.
+// maxBatch is about the most the writer sends in one system call.
 const maxBatch = 64 << 10
 
 // tell sends v to the hub on ch, unless the server is closing. It reports
@@ -420,7 +523,9 @@ func (s *Server) isClosed() bool {
 
 func (s *Server) maxLineLength() int { return orDefault(s.MaxLineLength, DefaultMaxLineLength) }
 
-func (s *Server) outbox() int { return orDefault(s.Outbox, DefaultOutbox) }
+func (s *Server) maxPending() int { return orDefault(s.MaxPending, DefaultMaxPending) }
+
+func (s *Server) maxInFlight() int { return orDefault(s.MaxInFlight, DefaultMaxInFlight) }
 
 func (s *Server) timeout() time.Duration { return orDefault(s.Timeout, DefaultTimeout) }
 

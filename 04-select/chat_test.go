@@ -24,10 +24,11 @@ func TestMain(m *testing.M) { testutil.Main(m) }
 
 // config is what the tests set on either server.
 type config struct {
-	log     *log.Logger
-	maxLine int
-	outbox  int
-	timeout time.Duration
+	log         *log.Logger
+	maxLine     int
+	maxPending  int
+	maxInFlight int
+	timeout     time.Duration
 }
 
 // serverKind is one way to run the room.
@@ -40,10 +41,12 @@ type serverKind struct {
 // room, run by goroutines and a hub, and by a poll(2) loop.
 var servers = []serverKind{
 	{"hub", func(c config) testutil.Server {
-		return &chat.Server{Log: c.log, MaxLineLength: c.maxLine, Outbox: c.outbox, Timeout: c.timeout}
+		return &chat.Server{Log: c.log, MaxLineLength: c.maxLine,
+			MaxPending: c.maxPending, MaxInFlight: c.maxInFlight, Timeout: c.timeout}
 	}},
 	{"poll", func(c config) testutil.Server {
-		return &chat.PollServer{Log: c.log, MaxLineLength: c.maxLine, Outbox: c.outbox, Timeout: c.timeout}
+		return &chat.PollServer{Log: c.log, MaxLineLength: c.maxLine,
+			MaxPending: c.maxPending, MaxInFlight: c.maxInFlight, Timeout: c.timeout}
 	}},
 }
 
@@ -75,6 +78,23 @@ func eachServer(t *testing.T, test func(t *testing.T, start func(config) string)
 	})
 }
 
+// dropLog is a server's log that notes when the first line saying that a
+// client is offline was written.
+type dropLog struct {
+	testutil.Buffer
+	once sync.Once
+	at   chan time.Time // gets that time
+}
+
+func newDropLog() *dropLog { return &dropLog{at: make(chan time.Time, 1)} }
+
+func (l *dropLog) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), " is offline") {
+		l.once.Do(func() { l.at <- time.Now() })
+	}
+	return l.Buffer.Write(p)
+}
+
 // member is a test's client in the room.
 type member struct {
 	t    testing.TB
@@ -85,7 +105,10 @@ type member struct {
 
 func dial(t testing.TB, addr string) *member {
 	t.Helper()
-	c := testutil.Dial(t, addr)
+	return memberOn(t, testutil.Dial(t, addr))
+}
+
+func memberOn(t testing.TB, c *net.TCPConn) *member {
 	return &member{t: t, conn: c, r: bufio.NewReader(c), addr: c.LocalAddr().String()}
 }
 
@@ -95,7 +118,12 @@ func dial(t testing.TB, addr string) *member {
 // member starts to get the room's messages.
 func join(t testing.TB, addr string, room ...*member) *member {
 	t.Helper()
-	m := dial(t, addr)
+	return joinOn(t, dial(t, addr), room...)
+}
+
+// joinOn is join for a member already connected.
+func joinOn(t testing.TB, m *member, room ...*member) *member {
+	t.Helper()
 	m.say("hi")
 	for _, other := range room {
 		other.expect(m.said("hi"))
@@ -133,6 +161,20 @@ func (m *member) expect(lines ...string) {
 	m.t.Helper()
 	for _, want := range lines {
 		require.Equal(m.t, want, m.readLine(), "what %s hears", m.addr)
+	}
+}
+
+// seesEnd checks that m's connection ends, with EOF or a reset (RST),
+// within a second of when: m reads what its own kernel still holds, and
+// nothing more comes. A server that closed the connection politely would
+// have its FIN wait behind everything it had queued for m; this read would
+// still be getting that, slowly, when its deadline passed.
+func (m *member) seesEnd(when time.Time) {
+	m.t.Helper()
+	require.NoError(m.t, m.conn.SetReadDeadline(when.Add(time.Second)))
+	_, err := io.Copy(io.Discard, m.r)
+	if err != nil {
+		require.ErrorIs(m.t, err, syscall.ECONNRESET, "%s: the end of the connection", m.addr)
 	}
 }
 
@@ -280,12 +322,15 @@ func TestLineLimit(t *testing.T) {
 	}
 }
 
-// A member that never reads fills its buffers and then its outbox, and is
-// dropped; the others never notice more than its departure.
+// A member that never reads fills the kernel's buffers, then more than
+// MaxPending bytes wait for it, and it is dropped, with a reset; the
+// others never notice more than its departure.
 func TestSlowReaderIsDropped(t *testing.T) {
 	eachServer(t, func(t *testing.T, start func(config) string) {
-		var logs testutil.Buffer
-		addr := start(config{log: log.New(&logs, "", 0), outbox: 4})
+		logs := newDropLog()
+		// MaxPending under MaxInFlight: a fills slow's outbox before
+		// its own budget (the default, 64 KiB) runs out.
+		addr := start(config{log: log.New(logs, "", 0), maxPending: 16 << 10})
 		a := join(t, addr)
 		b := join(t, addr, a)
 		slow := join(t, addr, a, b)
@@ -314,7 +359,8 @@ func TestSlowReaderIsDropped(t *testing.T) {
 			expect(b, a.said(msg))
 		}
 		require.True(t, dropped, "the slow member was never dropped")
-		assert.Contains(t, logs.String(), "client "+slow.addr+" is offline: not reading (outbox full)\n")
+		assert.Contains(t, logs.String(), "client "+slow.addr+" is offline: not reading (more than 16384 bytes waiting)\n")
+		slow.seesEnd(testutil.Receive(t, logs.at, "the time of the drop"))
 
 		b.say("still chatting")
 		expect(a, b.said("still chatting"))
@@ -347,63 +393,176 @@ func TestCloseEndsEverything(t *testing.T) {
 	})
 }
 
-// Twenty members all talk at once. Each hears its own OKs in the order it
-// spoke, and every other member's lines in the order they were said.
-func TestEverybodyTalksAtOnce(t *testing.T) {
-	const members, lines = 20, 10
-	eachServer(t, func(t *testing.T, start func(config) string) {
-		// Room in every outbox for the whole burst: a member may be
-		// sent every line before it gets to read one, and with the
-		// default outbox it would be dropped as too slow.
-		addr := start(config{outbox: members * lines})
-		var room []*member
-		for range members {
-			room = append(room, join(t, addr, room...))
-		}
-		var wg sync.WaitGroup
-		for i, m := range room {
-			wg.Go(func() {
-				for j := range lines {
-					if _, err := fmt.Fprintf(m.conn, "%d\n", j); err != nil {
-						t.Errorf("member %d: %v", i, err)
-						return
-					}
+// Bursts that a room must take without dropping anyone who reads: one
+// member pastes a thousand lines, a hundred members say a line at the same
+// instant, twenty say ten each. Each member hears its own OKs in the order
+// it spoke, and every other member's lines in the order they were said,
+// and nobody is dropped.
+func TestBursts(t *testing.T) {
+	tests := []struct {
+		name                   string
+		members, talkers, said int // talkers are the first members; each says said lines, in one write
+	}{
+		{"a paste of 1,000 lines", 21, 1, 1000},
+		{"100 members, a line each at once", 100, 100, 1},
+		{"20 members, 10 lines each at once", 20, 20, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eachServer(t, func(t *testing.T, start func(config) string) {
+				addr := start(config{})
+				var room []*member
+				for range tt.members {
+					room = append(room, join(t, addr, room...))
 				}
-			})
-			wg.Go(func() {
-				// next[from] is the line next expected from that member.
-				next := make(map[string]int)
-				for range members * lines {
-					line, err := m.r.ReadString('\n')
-					if err != nil {
-						t.Errorf("member %d: %v", i, err)
-						return
+				line := strings.Repeat("~", 50) // about as long as people type
+				var wg sync.WaitGroup
+				now := make(chan struct{})
+				for i, m := range room[:tt.talkers] {
+					var paste strings.Builder
+					for j := range tt.said {
+						fmt.Fprintf(&paste, "%d %s\n", j, line)
 					}
-					from := m.addr
-					var n int
-					if _, err := fmt.Sscanf(line, "OK ... %d\n", &n); err != nil {
-						if _, err := fmt.Sscanf(line, "<%s %d\n", &from, &n); err != nil {
-							t.Errorf("member %d heard %q", i, line)
-							return
+					wg.Go(func() {
+						<-now
+						if _, err := io.WriteString(m.conn, paste.String()); err != nil {
+							t.Errorf("member %d: %v", i, err)
 						}
-					}
-					if n != next[from] {
-						t.Errorf("member %d heard line %d from %s, want line %d", i, n, from, next[from])
-					}
-					next[from] = n + 1
+					})
 				}
+				for i, m := range room {
+					wg.Go(func() {
+						// next[from] is the line next expected from that member.
+						next := make(map[string]int)
+						for range tt.talkers * tt.said {
+							from, n, err := m.heard(line)
+							if err != nil {
+								t.Errorf("member %d: %v", i, err)
+								return
+							}
+							if n != next[from] {
+								t.Errorf("member %d heard line %d from %s, want line %d", i, n, from, next[from])
+							}
+							next[from] = n + 1
+						}
+					})
+				}
+				close(now)
+				wg.Wait()
 			})
+		})
+	}
+}
+
+// heard reads a line "N text" that m or another member said, and returns
+// who said it (m.addr for m's OK) and N.
+func (m *member) heard(text string) (from string, n int, err error) {
+	got, err := m.r.ReadString('\n')
+	if err != nil {
+		return "", 0, err
+	}
+	return m.parse(got, text)
+}
+
+// parse is heard for a line already read.
+func (m *member) parse(got, text string) (from string, n int, err error) {
+	rest, ok := strings.CutPrefix(got, "OK ... ")
+	from = m.addr
+	if !ok && strings.HasPrefix(got, "<") {
+		from, rest, ok = strings.Cut(got[1:], "> ")
+	}
+	if !ok {
+		return "", 0, fmt.Errorf("heard %q", got)
+	}
+	if _, err := fmt.Sscanf(rest, "%d "+text+"\n", &n); err != nil {
+		return "", 0, fmt.Errorf("heard %q: %v", got, err)
+	}
+	return from, n, nil
+}
+
+// A member that floods the room is the one that waits. While a member that
+// reads nothing is in the room, the room reads the flooder's lines only as
+// its budget (MaxInFlight) allows: another member hears only the few that
+// fit in the budget and the kernel's buffers (made small here) before the
+// stalled member is dropped for its write timeout. Then everything flows:
+// every line reaches the reader, and the flooder hears every OK.
+func TestFlooderIsSlowed(t *testing.T) {
+	const lines = 1000 // of 1 KB: 1 MB of chat
+	forEachServer(t, func(t *testing.T, sv serverKind) {
+		ln := testutil.Listen(t)
+		smallBuffers(t, ln, 16<<10)
+		srv := sv.new(config{maxInFlight: 8 << 10, timeout: 500 * time.Millisecond})
+		addr := testutil.StartServerOn(t, ln, srv, chat.ErrServerClosed).Addr
+		flooder := join(t, addr)
+		reader := join(t, addr, flooder)
+		stalled := joinOn(t, memberOn(t, dialSmall(t, addr, 4096)), flooder, reader)
+		// From here on, stalled reads nothing.
+
+		text := strings.Repeat("f", 1000)
+		var paste strings.Builder
+		for j := range lines {
+			fmt.Fprintf(&paste, "%d %s\n", j, text)
 		}
-		wg.Wait()
+		written := make(chan error, 1)
+		go func() {
+			_, err := io.WriteString(flooder.conn, paste.String())
+			written <- err
+		}()
+		// hear reads m's lines, in order, and returns how many came
+		// before the news that stalled is offline.
+		hear := func(m *member) (before int, err error) {
+			before = -1
+			for j := 0; j < lines; {
+				got, err := m.r.ReadString('\n')
+				if err != nil {
+					return 0, fmt.Errorf("%s after line %d: %w", m.addr, j, err)
+				}
+				if got == stalled.offline()+"\n" && before < 0 {
+					before = j
+					continue
+				}
+				from, n, err := m.parse(got, text)
+				if err != nil {
+					return 0, err
+				}
+				if from != flooder.addr || n != j {
+					return 0, fmt.Errorf("%s heard line %d from %s, want line %d from %s", m.addr, n, from, j, flooder.addr)
+				}
+				j++
+			}
+			if before < 0 { // the news came after the last line
+				got, err := m.r.ReadString('\n')
+				if err != nil || got != stalled.offline()+"\n" {
+					return 0, fmt.Errorf("%s heard %q, %v; want the news that %s is offline", m.addr, got, err, stalled.addr)
+				}
+				before = lines
+			}
+			return before, nil
+		}
+		flooderHeard := make(chan error, 1)
+		go func() {
+			_, err := hear(flooder)
+			flooderHeard <- err
+		}()
+		before, err := hear(reader)
+		require.NoError(t, err)
+		require.NoError(t, testutil.Receive(t, flooderHeard, "the flooder's OKs"))
+		require.NoError(t, testutil.Receive(t, written, "the flooder's write"))
+		// 8 KiB of budget, and some 40 KiB in the kernel's buffers on
+		// either side of stalled's connection: some 50 lines of 1 KB,
+		// not 1,000.
+		assert.Less(t, before, 100, "lines of the flooder's heard before the stalled member was dropped")
+		t.Logf("heard %d of the flooder's %d lines before the stalled member was dropped", before, lines)
 	})
 }
 
-// A member that stops reading while the room is quiet never fills its
-// outbox; the write timeout drops it instead.
+// A member that stops reading holds back a, who talks, once a's budget
+// (MaxInFlight, 64 KiB) waits for it: far less than MaxPending. The write
+// timeout drops it, with a reset, and a goes on.
 func TestWriteTimeout(t *testing.T) {
 	eachServer(t, func(t *testing.T, start func(config) string) {
-		var logs testutil.Buffer
-		addr := start(config{log: log.New(&logs, "", 0), outbox: 1 << 20, timeout: 300 * time.Millisecond})
+		logs := newDropLog()
+		addr := start(config{log: log.New(logs, "", 0), timeout: 300 * time.Millisecond})
 		a := join(t, addr)
 		slow := join(t, addr, a)
 		require.NoError(t, slow.conn.SetReadBuffer(4096))
@@ -426,6 +585,7 @@ func TestWriteTimeout(t *testing.T) {
 			a.expect(slow.offline())
 		}
 		assert.Regexp(t, "client "+slow.addr+` is offline: write: .*i/o timeout\n`, logs.String())
+		slow.seesEnd(testutil.Receive(t, logs.at, "the time of the drop"))
 	})
 }
 

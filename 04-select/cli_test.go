@@ -122,9 +122,10 @@ func TestFlags(t *testing.T) {
 		wantCode int
 		wantErr  string
 	}{
-		{"chat-server", []string{"-h"}, 0, "usage: chat-server [-addr host:port] [-poll] [-max-line bytes] [-outbox messages] [-timeout duration]"},
-		{"chat-server", []string{"-outbox", "0"}, 2, "chat-server: -max-line, -outbox and -timeout must be positive"},
-		{"chat-server", []string{"-max-line", "-1"}, 2, "chat-server: -max-line, -outbox and -timeout must be positive"},
+		{"chat-server", []string{"-h"}, 0, "usage: chat-server [-addr host:port] [-poll] [-max-line bytes] [-max-pending bytes] [-max-in-flight bytes] [-timeout duration]"},
+		{"chat-server", []string{"-max-pending", "0"}, 2, "chat-server: -max-line, -max-pending, -max-in-flight and -timeout must be positive"},
+		{"chat-server", []string{"-max-in-flight", "0"}, 2, "chat-server: -max-line, -max-pending, -max-in-flight and -timeout must be positive"},
+		{"chat-server", []string{"-max-line", "-1"}, 2, "chat-server: -max-line, -max-pending, -max-in-flight and -timeout must be positive"},
 		{"chat-server", []string{"5000"}, 2, `chat-server: unexpected argument "5000"`},
 		{"chat-client", []string{"-h"}, 0, "usage: chat-client [-addr host:port] [-timeout duration] [-m line]..."},
 		{"chat-client", []string{"-m", "a\rb"}, 2, `invalid value "a\rb" for flag -m: a line cannot contain a line break`},

@@ -18,8 +18,9 @@ const PollSupported = false
 type PollServer struct {
 	Log           *log.Logger   // nil: no logging
 	MaxLineLength int           // 0: DefaultMaxLineLength; longest line counting its "\n"
-	Outbox        int           // 0: DefaultOutbox; messages queued for one client before it is dropped
-	Timeout       time.Duration // 0: DefaultTimeout; a client with queued output that accepts no byte for this long is dropped
+	MaxPending    int           // 0: DefaultMaxPending; bytes that may wait for one client before it is dropped
+	MaxInFlight   int           // 0: DefaultMaxInFlight; bytes of what one client said that may wait for others before the room stops reading from it
+	Timeout       time.Duration // 0: DefaultTimeout; a client that takes longer to accept a write (about 64 KiB) is dropped
 }
 
 // Serve closes ln and returns an error: the poll server needs a unix system.

@@ -33,8 +33,9 @@ const PollSupported = true
 type PollServer struct {
 	Log           *log.Logger   // nil: no logging
 	MaxLineLength int           // 0: DefaultMaxLineLength; longest line counting its "\n"
-	Outbox        int           // 0: DefaultOutbox; messages queued for one client before it is dropped
-	Timeout       time.Duration // 0: DefaultTimeout; a client with queued output that accepts no byte for this long is dropped
+	MaxPending    int           // 0: DefaultMaxPending; bytes that may wait for one client before it is dropped
+	MaxInFlight   int           // 0: DefaultMaxInFlight; bytes of what one client said that may wait for others before the room stops reading from it
+	Timeout       time.Duration // 0: DefaultTimeout; a client that takes longer to accept a write (about 64 KiB) is dropped
 
 	mu      sync.Mutex
 	served  bool          // Serve was called
@@ -60,14 +61,15 @@ func (s *PollServer) Serve(ln net.Listener) error {
 		return err
 	}
 	l := &pollLoop{
-		s:       s,
-		wakeR:   wakeR,
-		maxLine: orDefault(s.MaxLineLength, DefaultMaxLineLength),
-		outbox:  orDefault(s.Outbox, DefaultOutbox),
-		timeout: orDefault(s.Timeout, DefaultTimeout),
-		clients: make(map[int]*pollClient),
-		buf:     make([]byte, 4<<10),
-		wbuf:    make([]byte, 0, 64<<10),
+		s:           s,
+		wakeR:       wakeR,
+		maxLine:     orDefault(s.MaxLineLength, DefaultMaxLineLength),
+		timeout:     orDefault(s.Timeout, DefaultTimeout),
+		maxPending:  orDefault(s.MaxPending, DefaultMaxPending),
+		maxInFlight: orDefault(s.MaxInFlight, DefaultMaxInFlight),
+		clients:     make(map[int]*pollClient),
+		buf:         make([]byte, 4<<10),
+		wbuf:        make([]byte, 0, 64<<10),
 	}
 	defer func() {
 		l.closeAll()
@@ -173,23 +175,41 @@ type pollClient struct {
 	fd    int
 	addr  string // as net.Conn's RemoteAddr().String() would say it
 	state int
-	eof   bool     // the client has closed its side
-	in    []byte   // received, and not a whole line yet
-	out   [][]byte // messages not fully written: out[0][:off] is
+	eof   bool      // the client has closed its side
+	in    []byte    // received, and not a whole line yet (or held)
+	held  bool      // in holds whole lines, waiting for unsent to fall
+	out   []pollMsg // messages not fully written: out[0].msg[:off] is
 	off   int
-	// lastProgress is when out became non-empty or a byte of it was
-	// written. lingerUntil is when a leaving client gets closed anyway.
-	lastProgress time.Time
-	lingerUntil  time.Time
-	discarded    int // bytes read and thrown away while leaving
+
+	// The accounts of backpressure.go: pending is the bytes of out still
+	// to write, unsent the bytes of what this client said that wait in
+	// anybody's out.
+	pending int
+	unsent  int
+
+	// A write is at most wbuf's 64 KiB. writeStart is when the one in
+	// progress began (when out became non-empty, or the one before
+	// ended), and writeLeft what it still has to write; 0: none began.
+	writeStart  time.Time
+	writeLeft   int
+	lingerUntil time.Time // when a leaving client gets closed anyway
+	discarded   int       // bytes read and thrown away while leaving
+}
+
+// pollMsg is a message waiting for one client: msg is shared by all its
+// recipients, from is who said it (nil: the room's own notice).
+type pollMsg struct {
+	msg  []byte
+	from *pollClient
 }
 
 // pollLoop is the state of one Serve.
 type pollLoop struct {
-	s       *PollServer
-	maxLine int
-	outbox  int
-	timeout time.Duration
+	s           *PollServer
+	maxLine     int
+	timeout     time.Duration
+	maxPending  int
+	maxInFlight int
 
 	wakeR   int      // the read end of the self-pipe
 	lnFile  *os.File // owns lnFd, our duplicate of the listener
@@ -199,6 +219,7 @@ type pollLoop struct {
 	paused  time.Time           // accept nothing before this (EMFILE)
 	buf     []byte              // for every read
 	wbuf    []byte              // for every write; see writeTo
+	news    [][]byte            // "Client ADDR is offline" lines, for tellNews
 
 	fds    []unix.PollFd // what poll watches: wakeR, lnFd, then clients
 	polled []*pollClient // polled[i] is the client of fds[i+2]
@@ -212,6 +233,7 @@ type pollLoop struct {
 // stall the loop, and through it everybody else.
 func (l *pollLoop) run() error {
 	for {
+		l.resume()
 		l.fds, l.polled = l.fds[:0], l.polled[:0]
 		l.fds = append(l.fds, unix.PollFd{Fd: int32(l.wakeR), Events: unix.POLLIN})
 		lnFd := int32(l.lnFd)
@@ -220,15 +242,18 @@ func (l *pollLoop) run() error {
 		}
 		l.fds = append(l.fds, unix.PollFd{Fd: lnFd, Events: unix.POLLIN})
 		for _, c := range l.clients {
-			// Ask for POLLOUT only when there is something to write:
-			// an idle socket is always writable, and poll would
-			// return at once, over and over.
-			p := unix.PollFd{Fd: int32(c.fd), Events: unix.POLLIN}
+			// Ask for POLLIN from a client in the room while what it
+			// said leaves room in its budget (backpressure), and from
+			// a leaving one waiting for its EOF. Ask for POLLOUT only
+			// when there is something to write: an idle socket is
+			// always writable, and poll would return at once, over
+			// and over.
+			p := unix.PollFd{Fd: int32(c.fd)}
+			if c.state == pollInRoom && l.mayRead(c) || c.state == pollLeaving && len(c.out) == 0 {
+				p.Events = unix.POLLIN
+			}
 			if len(c.out) > 0 {
-				p.Events = unix.POLLOUT
-				if c.state == pollInRoom {
-					p.Events |= unix.POLLIN
-				}
+				p.Events |= unix.POLLOUT
 			}
 			l.fds = append(l.fds, p)
 			l.polled = append(l.polled, c)
@@ -254,6 +279,7 @@ func (l *pollLoop) run() error {
 			}
 		}
 		l.checkDeadlines()
+		l.tellNews()
 	}
 }
 
@@ -267,7 +293,7 @@ func (l *pollLoop) pollTimeout() int {
 	for _, c := range l.clients {
 		t := c.lingerUntil
 		if len(c.out) > 0 {
-			t = c.lastProgress.Add(l.timeout)
+			t = c.writeStart.Add(l.timeout)
 		}
 		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
 			next = t
@@ -300,6 +326,12 @@ func (l *pollLoop) handle(c *pollClient, p unix.PollFd) {
 	readable := p.Revents&(unix.POLLIN|unix.POLLHUP|unix.POLLERR) != 0
 	writable := p.Revents&(unix.POLLOUT|unix.POLLHUP|unix.POLLERR) != 0
 	switch {
+	case readable && c.state == pollInRoom && !l.mayRead(c) && len(c.out) == 0:
+		// Poll reports a hangup or an error even when it is not
+		// asked for POLLIN. Not reading c now, and with nothing to
+		// write that would fail, drop c, or poll would say so again
+		// at once, over and over.
+		l.drop(c, fmt.Errorf("read: %w", sockError(c.fd)))
 	case readable && c.state == pollInRoom:
 		l.readFrom(c)
 	case readable && len(c.out) == 0: // leaving, waiting for its EOF
@@ -359,9 +391,13 @@ func (l *pollLoop) accept() error {
 
 // readFrom reads what c has sent and handles every whole line in it. It
 // reads until EAGAIN, but at most 16 times: poll will report a client that
-// sends faster than that again, after the others had their turn.
+// sends faster than that again, after the others had their turn. It stops
+// when c's budget is used up: see mayRead.
 func (l *pollLoop) readFrom(c *pollClient) {
 	for range 16 {
+		if !l.mayRead(c) {
+			return
+		}
 		n, err := unix.Read(c.fd, l.buf)
 		switch {
 		case err == unix.EAGAIN:
@@ -387,14 +423,36 @@ func (l *pollLoop) readFrom(c *pollClient) {
 	}
 }
 
-// lines handles every whole line in c.in and keeps the rest. A line and its
-// "\n" must fit in maxLine bytes, as with a bufio.Scanner whose Buffer is
-// maxLine: c is kicked out for a longer one.
+// mayRead reports whether the room takes more from c: whether less than
+// maxInFlight bytes of what c said wait to be written, and no line of c's
+// is held. Otherwise poll is not asked about c's input, which waits in the
+// kernel's buffers; when they are full, TCP makes the client wait.
+func (l *pollLoop) mayRead(c *pollClient) bool {
+	return !c.held && c.unsent < l.maxInFlight
+}
+
+// resume handles the lines held for clients whose budget has room again.
+func (l *pollLoop) resume() {
+	for _, c := range l.clients {
+		if c.held && c.state == pollInRoom && c.unsent < l.maxInFlight {
+			l.lines(c)
+		}
+	}
+}
+
+// lines handles every whole line in c.in, while c's budget lasts, and keeps
+// the rest. A line and its "\n" must fit in maxLine bytes, as with a
+// bufio.Scanner whose Buffer is maxLine: c is kicked out for a longer one.
 func (l *pollLoop) lines(c *pollClient) {
 	rest := c.in
+	c.held = false
 	for {
 		i := bytes.IndexByte(rest, '\n')
 		if i < 0 {
+			break
+		}
+		if c.unsent >= l.maxInFlight {
+			c.held = true // until resume
 			break
 		}
 		if i+1 > l.maxLine {
@@ -403,11 +461,11 @@ func (l *pollLoop) lines(c *pollClient) {
 		}
 		l.said(c, trimLine(rest[:i]))
 		if c.state != pollInRoom {
-			return // said dropped c: its outbox was full
+			return // said dropped c: it was not reading its OKs
 		}
 		rest = rest[i+1:]
 	}
-	if len(rest) >= l.maxLine {
+	if !c.held && len(rest) >= l.maxLine {
 		l.kick(c)
 		return
 	}
@@ -416,36 +474,47 @@ func (l *pollLoop) lines(c *pollClient) {
 
 // said tells the room that c said line: OK to c, the line to the others.
 func (l *pollLoop) said(c *pollClient, line []byte) {
-	l.queue(c, okLine(line))
+	l.queue(c, okLine(line), c)
 	if c.state == pollInRoom {
 		l.broadcast(c, saidLine(c.addr, line))
 	}
 }
 
-// broadcast queues msg for everybody in the room but from.
+// broadcast queues msg, said by from, for everybody in the room but from
+// (nil: for everybody, from the room).
 func (l *pollLoop) broadcast(from *pollClient, msg []byte) {
 	for _, c := range l.clients {
 		if c != from {
-			l.queue(c, msg)
+			l.queue(c, msg, from)
 		}
 	}
 }
 
-// queue adds msg to c's outbox, for the loop to write once c is writable.
-// A client whose outbox is full is not reading, and the room does not keep
-// messages for it without limit: it is dropped.
-func (l *pollLoop) queue(c *pollClient, msg []byte) {
+// queue adds msg, said by from, to c's outbox, for the loop to write once c
+// is writable. If more than maxPending bytes would wait for c, c is not
+// reading, and the room does not keep messages for it without limit: it is
+// dropped.
+func (l *pollLoop) queue(c *pollClient, msg []byte, from *pollClient) {
 	if c.state != pollInRoom {
 		return
 	}
-	if len(c.out) >= l.outbox {
-		l.drop(c, errors.New("not reading (outbox full)"))
+	if c.pending+len(msg) > l.maxPending {
+		l.drop(c, notReading{l.maxPending})
 		return
 	}
+	c.add(msg, from, l.now)
+}
+
+// add puts msg at the end of c's outbox, and on from's account.
+func (c *pollClient) add(msg []byte, from *pollClient, now time.Time) {
 	if len(c.out) == 0 {
-		c.lastProgress = l.now // the Timeout starts now
+		c.writeStart, c.writeLeft = now, 0 // the Timeout starts now
 	}
-	c.out = append(c.out, msg)
+	c.out = append(c.out, pollMsg{msg, from})
+	c.pending += len(msg)
+	if from != nil {
+		from.unsent += len(msg)
+	}
 }
 
 // writeTo writes as much of c's outbox as the kernel takes right now. The
@@ -453,17 +522,22 @@ func (l *pollLoop) queue(c *pollClient, msg []byte) {
 // one write: one system call for many messages, not one each.
 func (l *pollLoop) writeTo(c *pollClient) {
 	for len(c.out) > 0 {
-		batch := append(l.wbuf[:0], c.out[0][c.off:]...)
-		for _, msg := range c.out[1:] {
-			if len(batch)+len(msg) > cap(l.wbuf) {
+		batch := append(l.wbuf[:0], c.out[0].msg[c.off:]...)
+		for _, q := range c.out[1:] {
+			if len(batch)+len(q.msg) > cap(l.wbuf) {
 				break
 			}
-			batch = append(batch, msg...)
+			batch = append(batch, q.msg...)
+		}
+		if c.writeLeft == 0 {
+			c.writeLeft = len(batch) // a write begins
 		}
 		n, err := unix.Write(c.fd, batch)
 		if n > 0 {
-			c.lastProgress = l.now
 			c.written(n)
+			if c.writeLeft -= n; c.writeLeft <= 0 {
+				c.writeStart, c.writeLeft = l.now, 0 // and ends
+			}
 		}
 		switch {
 		case err == unix.EAGAIN:
@@ -482,26 +556,29 @@ func (l *pollLoop) writeTo(c *pollClient) {
 	}
 }
 
-// written takes the first n bytes of the outbox off it.
+// written takes the first n bytes of the outbox off it, and each message
+// written in full off its sender's account.
 func (c *pollClient) written(n int) {
+	c.pending -= n
 	for n > 0 {
-		left := len(c.out[0]) - c.off
+		q := c.out[0]
+		left := len(q.msg) - c.off
 		if n < left {
 			c.off += n
 			return
 		}
 		n -= left
-		c.out[0] = nil
+		if q.from != nil {
+			q.from.unsent -= len(q.msg)
+		}
+		c.out[0] = pollMsg{}
 		c.out, c.off = c.out[1:], 0
 	}
 }
 
 // kick puts c out of the room for a line that is too long.
 func (l *pollLoop) kick(c *pollClient) {
-	if len(c.out) == 0 {
-		c.lastProgress = l.now
-	}
-	c.out = append(c.out, tooLongLine(l.maxLine)) // even if the outbox is full
+	c.add(tooLongLine(l.maxLine), nil, l.now) // even past maxPending
 	l.leave(c, fmt.Errorf("line longer than %d bytes", l.maxLine))
 }
 
@@ -547,44 +624,79 @@ func (l *pollLoop) discard(c *pollClient) {
 	}
 }
 
-// drop closes c at once, and if it was in the room, tells the others.
+// drop closes c at once, with a reset, and if it was in the room, tells
+// the others. SO_LINGER with a time of 0 makes close send RST and throw
+// away what the kernel still holds for c, rather than queue FIN behind it:
+// see reset in backpressure.go.
 func (l *pollLoop) drop(c *pollClient, reason error) {
 	wasInRoom := c.state == pollInRoom
+	if c.fd >= 0 && c.state != pollClosed {
+		unix.SetsockoptLinger(c.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	}
 	l.close(c)
 	if wasInRoom {
 		l.announce(c, reason)
 	}
 }
 
-// announce logs that c left for reason (nil: it hung up), and tells the
-// room. That may overflow another client's outbox and drop it in turn,
-// which ends: each client leaves only once.
+// announce logs that c left for reason (nil: it hung up). The room hears
+// of it at the end of the round, from tellNews.
 func (l *pollLoop) announce(c *pollClient, reason error) {
 	if reason == nil {
 		l.s.logf("client %s is offline", c.addr)
 	} else {
 		l.s.logf("client %s is offline: %v", c.addr, reason)
 	}
-	l.broadcast(c, offlineLine(c.addr))
+	l.news = append(l.news, offlineLine(c.addr))
 }
 
-// close closes c's descriptor and forgets c.
+// tellNews tells the room who left in this round: when many leave at once,
+// the room hears of them together, not one by one. That may put a client
+// over maxPending and drop it in turn, which ends: each client leaves only
+// once.
+func (l *pollLoop) tellNews() {
+	for len(l.news) > 0 {
+		news := l.news
+		l.news = nil
+		l.broadcast(nil, bytes.Join(news, nil)) // one message, however many lines
+	}
+}
+
+// close closes c's descriptor and forgets c. What was queued for c is
+// taken off its senders' accounts.
 func (l *pollLoop) close(c *pollClient) {
 	if c.state == pollClosed {
 		return
 	}
 	unix.Close(c.fd)
 	delete(l.clients, c.fd)
-	c.state, c.in, c.out = pollClosed, nil, nil
+	for _, q := range c.out {
+		if q.from != nil {
+			q.from.unsent -= len(q.msg)
+		}
+	}
+	c.state, c.in, c.out, c.pending = pollClosed, nil, nil, 0
 	l.paused = time.Time{} // a descriptor is free: accept again
 }
 
-// checkDeadlines drops the clients that took no byte for Timeout, and
-// closes the leaving ones whose time is up.
+// sockError returns the error pending on socket fd, as a read would.
+func sockError(fd int) error {
+	n, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	switch {
+	case err != nil:
+		return err
+	case n != 0:
+		return unix.Errno(n)
+	}
+	return errors.New("connection closed")
+}
+
+// checkDeadlines drops the clients whose write took longer than Timeout,
+// and closes the leaving ones whose time is up.
 func (l *pollLoop) checkDeadlines() {
 	for _, c := range l.clients {
 		switch {
-		case len(c.out) > 0 && !l.now.Before(c.lastProgress.Add(l.timeout)):
+		case len(c.out) > 0 && !l.now.Before(c.writeStart.Add(l.timeout)):
 			l.drop(c, fmt.Errorf("write: %w", os.ErrDeadlineExceeded))
 		case len(c.out) == 0 && c.state == pollLeaving && !l.now.Before(c.lingerUntil):
 			l.close(c)

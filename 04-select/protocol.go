@@ -34,12 +34,17 @@ const DefaultAddr = "127.0.0.1:5000"
 // newline.
 const DefaultMaxLineLength = 4096
 
-// DefaultOutbox is how many messages may wait for a client that is slow to
-// read before the room gives up on it.
-const DefaultOutbox = 64
+// DefaultMaxPending is how many bytes may wait for a client before the
+// room gives up on it as not reading: far more than backpressure lets pile
+// up for a client that reads (see backpressure.go).
+const DefaultMaxPending = 1 << 20
 
-// DefaultTimeout is how long a client may go without taking any of what
-// the room sends it before it is disconnected.
+// DefaultMaxInFlight is how many bytes of what a client has said may wait
+// to be written to the others before the room stops reading from it.
+const DefaultMaxInFlight = 64 << 10
+
+// DefaultTimeout is how long a write to a client, of at most about 64 KiB,
+// may take before the client is disconnected.
 const DefaultTimeout = 10 * time.Second
 
 // ErrServerClosed is returned by Serve after Close.

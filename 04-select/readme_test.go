@@ -1,6 +1,8 @@
 package chat_test
 
 import (
+	"bufio"
+	"fmt"
 	"net"
 	"os/exec"
 	"strings"
@@ -89,6 +91,26 @@ func TestREADME(t *testing.T) {
 		listen.Interrupt(nc)
 		nc.Wait()
 		readme.Check(t, "listen", listen.Transcript(), asShown(addr))
+	})
+
+	t.Run("paste", func(t *testing.T) {
+		readme.Uses(t, "paste")
+		readme.Need(t, "nc")
+		srv := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
+		addr := srv.WaitOutput(`listening on (\S+)`)[1]
+		// The listening nc of the section before stays in the room.
+		listener := testutil.Dial(t, addr)
+		listen := bufio.NewReader(listener)
+		srv.WaitOutput("connected")
+		_, port, _ := net.SplitHostPort(addr)
+		readme.Check(t, "paste", run("paste", []string{"nc -N 127.0.0.1 5000", "nc -N 127.0.0.1 " + port}))
+		// It hears every line, in order.
+		for i := 1; i <= 1000; i++ {
+			line, err := listen.ReadString('\n')
+			require.NoError(t, err)
+			require.Regexp(t, fmt.Sprintf(`^<127\.0\.0\.1:\d+> %d\n$`, i), line)
+		}
+		assert.NotContains(t, srv.Stdout(), "not reading")
 	})
 
 	t.Run("lines of code", func(t *testing.T) {

@@ -3,7 +3,7 @@
 // with its address. With -poll, the room is run by a single-threaded
 // poll(2) event loop instead of goroutines (unix only). Ctrl-C stops it.
 //
-//	usage: chat-server [-addr host:port] [-poll] [-max-line bytes] [-outbox messages] [-timeout duration]
+//	usage: chat-server [-addr host:port] [-poll] [-max-line bytes] [-max-pending bytes] [-max-in-flight bytes] [-timeout duration]
 package main
 
 import (
@@ -41,10 +41,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr := flags.String("addr", chat.DefaultAddr, "listen on `host:port`")
 	poll := flags.Bool("poll", false, "run the room with a poll(2) event loop instead of goroutines (unix only)")
 	maxLine := flags.Int("max-line", chat.DefaultMaxLineLength, "disconnect a client that sends a line longer than this many `bytes`")
-	outbox := flags.Int("outbox", chat.DefaultOutbox, "disconnect a client that falls this many `messages` behind")
-	timeout := flags.Duration("timeout", chat.DefaultTimeout, "disconnect a client that takes longer than this `duration` to accept a message")
+	maxPending := flags.Int("max-pending", chat.DefaultMaxPending, "disconnect a client for which more than this many `bytes` wait to be sent")
+	maxInFlight := flags.Int("max-in-flight", chat.DefaultMaxInFlight, "read no more from a client while this many `bytes` of what it said wait to be sent")
+	timeout := flags.Duration("timeout", chat.DefaultTimeout, "disconnect a client that takes longer than this `duration` to accept a write of up to 64 KiB")
 	flags.Usage = func() {
-		fmt.Fprintln(flags.Output(), "usage: chat-server [-addr host:port] [-poll] [-max-line bytes] [-outbox messages] [-timeout duration]")
+		fmt.Fprintln(flags.Output(), "usage: chat-server [-addr host:port] [-poll] [-max-line bytes] [-max-pending bytes] [-max-in-flight bytes] [-timeout duration]")
 		flags.PrintDefaults()
 	}
 	if err := flags.Parse(args); err != nil {
@@ -58,8 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		flags.Usage()
 		return 2
 	}
-	if *maxLine < 1 || *outbox < 1 || *timeout <= 0 {
-		fmt.Fprintln(stderr, "chat-server: -max-line, -outbox and -timeout must be positive")
+	if *maxLine < 1 || *maxPending < 1 || *maxInFlight < 1 || *timeout <= 0 {
+		fmt.Fprintln(stderr, "chat-server: -max-line, -max-pending, -max-in-flight and -timeout must be positive")
 		return 2
 	}
 	if *poll && !chat.PollSupported {
@@ -77,9 +78,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	logger := log.New(stdout, "", 0)
-	var srv server = &chat.Server{Log: logger, MaxLineLength: *maxLine, Outbox: *outbox, Timeout: *timeout}
+	var srv server = &chat.Server{Log: logger, MaxLineLength: *maxLine,
+		MaxPending: *maxPending, MaxInFlight: *maxInFlight, Timeout: *timeout}
 	if *poll {
-		srv = &chat.PollServer{Log: logger, MaxLineLength: *maxLine, Outbox: *outbox, Timeout: *timeout}
+		srv = &chat.PollServer{Log: logger, MaxLineLength: *maxLine,
+			MaxPending: *maxPending, MaxInFlight: *maxInFlight, Timeout: *timeout}
 	}
 	stopOnCancel := context.AfterFunc(ctx, func() { srv.Close() })
 	defer stopOnCancel()
