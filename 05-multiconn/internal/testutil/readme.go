@@ -289,10 +289,10 @@ func (r *Readme) Need(t testing.TB, tool string) string {
 }
 
 // openBSDNetcat returns nil if the nc at path is netcat-openbsd, the nc of
-// Debian and Ubuntu, whose flags and output the READMEs show. Other netcats
-// (Ncat, netcat-traditional, the one of macOS) take other flags or print
-// other lines, so where nc is one of them the blocks are skipped, as if nc
-// were missing: the READMEs say in a line what changes for each.
+// Debian and Ubuntu, whose flags and output the READMEs show: its help
+// names it. Other netcats (Ncat, netcat-traditional) take other flags or
+// print other lines, so where nc is one of them the blocks are skipped, as
+// if nc were missing: the READMEs say in a line what changes for each.
 func openBSDNetcat(path string) error {
 	cmd := exec.Command(path, "-h") // help: prints and exits, reads nothing
 	cmd.WaitDelay = Timeout
