@@ -115,8 +115,8 @@ func (s *Server) serveConn(conn net.Conn) {
 // reset drops conn with a reset (RST) instead of the normal FIN. A client
 // that is dropped for not reading leaves echoes it never took in the
 // kernel's send buffer; a normal Close queues the FIN behind them, and the
-// kernel keeps the socket and its buffer, megabytes of it, for as long as
-// the client stays connected. With SO_LINGER at zero, Close throws the
+// kernel keeps the socket and its buffer, megabytes of it, for minutes
+// while the client stays connected. With SO_LINGER at zero, Close throws the
 // unsent bytes away and sends RST: the socket is freed at once, and the
 // client learns it was dropped. (The deferred Close that follows is a
 // no-op.)

@@ -285,8 +285,8 @@ func (s *Server) hangUp(c *conn, big *[]byte, why error) {
 // echo, or when the connection fails; a client that has stopped reading
 // has left its echo in the kernel's send buffer, up to a few megabytes of
 // it. A normal Close queues the FIN behind those bytes, which the client
-// never takes: the kernel keeps the socket and its buffer for as long as
-// the client stays connected, and the client, not reading, never learns
+// never takes: the kernel keeps the socket and its buffer for minutes
+// while the client stays connected, and the client, not reading, never learns
 // that it was dropped. With SO_LINGER set to zero, Close throws the unsent
 // bytes away and sends RST: the socket is freed at once, and the client's
 // next read fails with "connection reset by peer".

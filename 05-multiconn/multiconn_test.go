@@ -306,7 +306,7 @@ func (w logLines) next(t *testing.T, prefix string) string {
 // frees the socket and its buffers at once, and the client, as soon as it
 // reads again, gets what reached it and then "connection reset by peer".
 // A normal close would have queued the FIN behind the unsent echo, and
-// the kernel would have kept it for as long as the client stayed.
+// the kernel would have kept it for minutes while the client stayed.
 func TestDroppedClientIsReset(t *testing.T) {
 	t.Run("idle, with its echo unread", func(t *testing.T) {
 		logs := logLines{make(chan string, 100)}

@@ -425,7 +425,7 @@ const (
 	// write timeout), so there is no response left to protect. A polite
 	// close would queue the FIN behind the bytes the client is not
 	// taking: the client would never see it, and the kernel would keep
-	// the socket and those bytes for as long as the client stays
+	// the socket and those bytes for minutes while the client stays
 	// connected. Close with a reset instead (SetLinger(0)): the
 	// kernel sends RST, frees the send buffer at once, and the client
 	// learns the connection is gone as soon as it looks.
