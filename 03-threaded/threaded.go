@@ -241,7 +241,7 @@ func lingerClose(conn net.Conn) {
 // client that has stopped reading leaves our last replies in the kernel's
 // send buffer, up to a few megabytes of them. A normal Close queues the FIN
 // behind those bytes, which the client never takes: the kernel keeps the
-// socket and its buffer for as long as the client stays connected, and the
+// socket and its buffer for minutes while the client stays connected, and the
 // client, which is not reading, never learns that it was dropped. With
 // SO_LINGER set to zero, Close throws the unsent bytes away and sends RST:
 // the socket is freed at once, and the client's next read fails with
@@ -537,7 +537,7 @@ func (r *replies) arrived(line string) error {
 
 // shownBytes is how much of a line from the network an error message
 // shows: enough to recognise it, and no more, whatever the peer sends.
-const shownBytes = 200
+const shownBytes = 64
 
 // quoted returns s as a Go string literal, for an error message: escaped,
 // so that no byte of s can end the message's line or start another (a line

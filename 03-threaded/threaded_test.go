@@ -435,7 +435,7 @@ func (l logLines) next(t *testing.T, prefix string) string {
 // and its buffers at once, and the client, as soon as it reads again,
 // gets its data and then "connection reset by peer". A normal close
 // would have queued the FIN behind the unsent replies, and the kernel
-// would have kept them for as long as the client stayed.
+// would have kept them for minutes while the client stayed.
 func TestDroppedClientIsReset(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -612,7 +612,18 @@ func TestTalkErrors(t *testing.T) {
 				io.WriteString(c, threaded.Welcome+longReply+"\n")
 			},
 			in:      "a\n",
-			wantErr: fmt.Sprintf(": unexpected reply %q... (%d bytes) to line 1", longReply[:200], len(longReply)),
+			wantErr: fmt.Sprintf(": unexpected reply %q... (%d bytes) to line 1", longReply[:64], len(longReply)),
+		},
+		{
+			// Every byte escapes to four characters: the cut is in
+			// bytes, so the line stays short all the same.
+			name: "a reply of DEL bytes",
+			serve: func(c net.Conn, _ <-chan struct{}) {
+				drain(c)
+				io.WriteString(c, threaded.Welcome+strings.Repeat("\x7f", 300)+"\n")
+			},
+			in:      "a\n",
+			wantErr: ": unexpected reply \"" + strings.Repeat(`\x7f`, 64) + "\"... (300 bytes) to line 1",
 		},
 		{
 			name:    "hangs up without answering",
@@ -735,8 +746,10 @@ var hostileInputs = []struct{ name, send string }{
 	{"all of them, again and again", strings.Repeat("\x7f\xff\r\n\rforged\n", 8<<10)},
 }
 
-// maxLogLine bounds a log line, whatever a client sends.
-const maxLogLine = 300
+// maxLogLine bounds a log line, whatever a peer sends: the 64 bytes an
+// error shows of a line escape to 4 characters each at most, and the rest
+// of the line (an address, a size, a reason) is short.
+const maxLogLine = 4*64 + 100
 
 // checkLogLines fails t unless every line of logs ends with a line break,
 // matches one of patterns (regular expressions, each matched against the
