@@ -94,6 +94,47 @@ func TestServerMaxMemoryGivenBackWhenAClientLeaves(t *testing.T) {
 	testutil.WaitFor(t, "the room to be given back", func() bool { return srv.Stats().Held == 0 })
 }
 
+// A big request's share of MaxMemory comes back on every way out: before
+// the answer to a request that turns out bad (not after the lingering
+// close that follows it, which can take a second), when the client resets
+// the connection, and when the server closes.
+func TestServerMaxMemoryGivenBackOnEveryPath(t *testing.T) {
+	const n = 60_000
+	header := rawMessage(rawHeader("text/json", "utf-8", fmt.Sprint(n)), "")
+	size := len(header) + n
+	tests := []struct {
+		name string
+		end  func(t *testing.T, srv *app.Server, c *rawAppConn)
+	}{
+		{"a request that turns out bad", func(t *testing.T, srv *app.Server, c *rawAppConn) {
+			c.sendRaw(t, []byte(strings.Repeat("x", n-3))) // not JSON
+			assert.Contains(t, c.readResult(t), "Error: ")
+			// The answer was written after the share was given back,
+			// while the server still lingers for the client's close.
+			assert.Zero(t, srv.Stats().Held)
+		}},
+		{"the client resets", func(t *testing.T, srv *app.Server, c *rawAppConn) {
+			require.NoError(t, c.SetLinger(0))
+			require.NoError(t, c.Close())
+			testutil.WaitFor(t, "the share to be given back", func() bool { return srv.Stats().Held == 0 })
+		}},
+		{"the server closes", func(t *testing.T, srv *app.Server, c *rawAppConn) {
+			require.NoError(t, srv.Close())
+			assert.Zero(t, srv.Stats().Held, "once Close has returned")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := &app.Server{MaxMemory: 100_000}
+			r, _ := startAppServer(t, srv)
+			c := dialApp(t, r.Addr)
+			c.sendRaw(t, append(header, "xxx"...))
+			testutil.WaitFor(t, "the request to hold its size", func() bool { return srv.Stats().Held == int64(size) })
+			tt.end(t, srv, c)
+		})
+	}
+}
+
 // MaxConns, as in chapter 05: a client over the limit is told the server
 // is busy, in the protocol's JSON error, and disconnected; the server
 // logs it; a client that comes once another has left is served.

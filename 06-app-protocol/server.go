@@ -235,6 +235,7 @@ func (s *Server) hold(nc net.Conn) {
 // soon as its header is in: serve takes that much from MaxMemory before
 // the content comes, or refuses the request (see reserve).
 func (s *Server) serve(nc net.Conn) {
+	defer s.wg.Done() // last: after the budget is given back, below
 	addr := nc.RemoteAddr().String()
 	p := message.Parser{MaxContent: s.MaxContent}
 	idle := orDefault(s.IdleTimeout, DefaultIdleTimeout)
@@ -242,10 +243,15 @@ func (s *Server) serve(nc net.Conn) {
 	buf := make([]byte, readSize)
 	var out []byte // responses waiting to be written
 	held := 0      // bytes of MaxMemory taken for the request in progress
-	defer func() {
-		p.End() // lets go of the request in progress, if any
+	// release lets go of the request in progress, if any, and gives its
+	// share of MaxMemory back: before a rejection's answer and lingering
+	// close, which can take a second or two, and at the end.
+	release := func() {
+		p.End()
 		s.held.Add(-int64(held))
-	}()
+		held = 0
+	}
+	defer release()
 	nc.SetReadDeadline(time.Now().Add(idle))
 	for {
 		n, err := nc.Read(buf)
@@ -257,21 +263,25 @@ func (s *Server) serve(nc net.Conn) {
 				resp, rerr := s.respond(req, addr)
 				out, _ = message.Append(out, resp) // a response always fits its header
 				if rerr != nil {
+					release()
 					s.reject(nc, addr, out, rerr)
 					return
 				}
 			}
 			if perr != nil {
+				release()
 				s.reject(nc, addr, append(out, errorResponse(perr)...), perr)
 				return
 			}
 			var herr error
 			if held, herr = s.reserve(held, p.Expected()); herr != nil {
+				release()
 				s.reject(nc, addr, append(out, errorResponse(herr)...), herr)
 				return
 			}
 			if len(out) > 0 {
 				if werr := s.write(nc, out, addr); werr != nil {
+					release()
 					s.hangUp(nc, addr, werr, abort)
 					return
 				}
@@ -437,7 +447,6 @@ const (
 // so that once the client sees the connection close, the log already says
 // why.
 func (s *Server) hangUp(nc net.Conn, addr string, why error, how int) {
-	defer s.wg.Done()
 	switch {
 	case why == nil:
 		if !s.Quiet {
