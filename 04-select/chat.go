@@ -214,6 +214,9 @@ func (r *room) broadcast(from *member, msg []byte) {
 // remove takes m out of the room; settle tells the others. A member that
 // hung up still gets what is queued for it, then FIN; one that is not
 // reading, or whose connection failed, is reset and its queue thrown away.
+// The hub resets the one it drops; the reader or writer that found a
+// connection broken resets it, so the hub makes no system call when many
+// leave at once.
 func (r *room) remove(m *member, reason error) {
 	if _, ok := r.members[m]; !ok {
 		return // already gone: its reader and writer both report it
@@ -227,9 +230,11 @@ func (r *room) remove(m *member, reason error) {
 	case errors.As(reason, &tooLong):
 		m.out.add(tooLongLine(tooLong.max), nil, math.MaxInt)
 		m.out.close()
-	default:
-		reset(m.conn)
+	case errors.As(reason, new(notReading)):
+		reset(m.conn) // which stops its writer, maybe stuck in a write
 		m.out.discard()
+	default:
+		m.out.discard() // the reader or writer that failed resets m.conn
 	}
 	if reason == nil {
 		r.s.logf("client %s is offline", m.addr)
@@ -323,6 +328,9 @@ func (s *Server) serveConn(conn net.Conn) {
 	reason := s.read(m)
 	if !tell(s, s.leave, departure{m, reason}) {
 		return
+	}
+	if reason != nil && !errors.As(reason, new(lineTooLong)) {
+		reset(conn)
 	}
 	if errors.As(reason, new(lineTooLong)) {
 		// The writer sends the error line, then FIN. Reading what
