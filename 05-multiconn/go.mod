@@ -3,7 +3,6 @@ module example.com/sockets/05-multiconn
 go 1.26.0
 
 require (
-	github.com/google/go-cmp v0.7.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 )

@@ -3,6 +3,8 @@ package testutil
 import (
 	"errors"
 	"net"
+	"regexp"
+	"slices"
 	"testing"
 	"time"
 )
@@ -206,4 +208,20 @@ func (l *hookListener) Accept() (net.Conn, error) {
 		l.onAccept(c)
 	}
 	return c, err
+}
+
+var hostPort = regexp.MustCompile(`((?:\d{1,3}\.){3}\d{1,3}|\]|localhost):(\d+)\b`)
+
+// MaskPorts returns s with every port number after an IPv4 address, an IPv6
+// address in brackets or "localhost" replaced by PORT, except the ports
+// listed in keep. Ephemeral ports differ on every run; the ports a README
+// promises (5000, 65432) are kept so that a wrong one in the text is caught.
+func MaskPorts(s string, keep ...string) string {
+	return hostPort.ReplaceAllStringFunc(s, func(m string) string {
+		sub := hostPort.FindStringSubmatch(m)
+		if slices.Contains(keep, sub[2]) {
+			return m
+		}
+		return sub[1] + ":PORT"
+	})
 }

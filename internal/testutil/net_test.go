@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"example.com/sockets/internal/testutil/internal/fake"
 )
 
 var errClosed = errors.New("test server closed")
@@ -70,15 +72,15 @@ func TestStartServer(t *testing.T) {
 func TestStartServerStopsAndWaitsAtCleanup(t *testing.T) {
 	srv := &greeter{serveErr: errClosed}
 	var r *Running
-	f := runFake(t, func(tb testing.TB) { r = StartServer(tb, srv, errClosed) })
-	assert.Empty(t, f.report())
+	f := fake.Run(t, func(tb testing.TB) { r = StartServer(tb, srv, errClosed) })
+	assert.Empty(t, f.Report())
 	assert.ErrorIs(t, r.Wait(t), errClosed, "Serve should have returned at cleanup")
 }
 
 func TestStartServerReportsUnexpectedServeError(t *testing.T) {
 	other := errors.New("something else")
-	f := runFake(t, func(tb testing.TB) { StartServer(tb, &greeter{serveErr: other}, errClosed) })
-	assert.Contains(t, f.report(), "returned something else, want test server closed")
+	f := fake.Run(t, func(tb testing.TB) { StartServer(tb, &greeter{serveErr: other}, errClosed) })
+	assert.Contains(t, f.Report(), "returned something else, want test server closed")
 }
 
 func TestListenIPv6(t *testing.T) {
@@ -90,8 +92,8 @@ func TestListenIPv6(t *testing.T) {
 
 func TestDialClosesAtCleanup(t *testing.T) {
 	ln := Listen(t)
-	f := runFake(t, func(tb testing.TB) { Dial(tb, ln.Addr().String()) })
-	require.Empty(t, f.report())
+	f := fake.Run(t, func(tb testing.TB) { Dial(tb, ln.Addr().String()) })
+	require.Empty(t, f.Report())
 
 	// The fake test is over, so its conn is closed: the server side reads EOF.
 	c, err := ln.Accept()
@@ -106,8 +108,8 @@ func TestDialRefused(t *testing.T) {
 	ln := Listen(t)
 	addr := ln.Addr().String()
 	ln.Close()
-	f := runFake(t, func(tb testing.TB) { Dial(tb, addr) })
-	assert.Contains(t, f.report(), "dial "+addr)
+	f := fake.Run(t, func(tb testing.TB) { Dial(tb, addr) })
+	assert.Contains(t, f.Report(), "dial "+addr)
 }
 
 // readAll reads c until EOF and returns what each Read returned.
@@ -218,4 +220,17 @@ func TestAcceptHook(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	assert.Equal(t, c.LocalAddr().String(), Receive(t, accepted, "the hook").String())
+}
+
+func TestMaskPorts(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"listening on 127.0.0.1:5000", "listening on 127.0.0.1:5000"},
+		{"connection from 127.0.0.1:51234", "connection from 127.0.0.1:PORT"},
+		{"dial [::1]:40000 and localhost:8080", "dial [::1]:PORT and localhost:PORT"},
+		{"LISTEN 0 4096 127.0.0.1:5000 0.0.0.0:*", "LISTEN 0 4096 127.0.0.1:5000 0.0.0.0:*"},
+		{"no address here: 12345", "no address here: 12345"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, MaskPorts(tt.in, "5000"), "MaskPorts(%q)", tt.in)
+	}
 }

@@ -15,10 +15,8 @@ import (
 	"time"
 )
 
-// builds remembers what Build has built, so that each package is compiled
-// once per test binary however many tests ask for it. It is the one piece of
-// package-level state in the kit, and it lives only as long as the test
-// binary: Main removes the directory when the tests end.
+// builds remembers what Build has built, so each package is compiled once
+// per test binary: the kit's one package-level state, which Main removes.
 var builds struct {
 	mu     sync.Mutex
 	inMain bool // set by Main, which removes dir at the end
@@ -54,18 +52,19 @@ func Build(t testing.TB, pkg string) string {
 		builds.mu.Unlock()
 		t.Fatalf("testutil.Build: %v", err)
 	}
-	b := builds.byPkg[pkg]
+	// Key by where the package is, however a test names it.
+	key, err := filepath.Abs(pkg)
+	if err != nil {
+		builds.mu.Unlock()
+		t.Fatalf("testutil.Build: %v", err)
+	}
+	b := builds.byPkg[key]
 	if b == nil {
 		b = new(build)
 		// A directory per package keeps two packages with the same
 		// last element from overwriting each other's binary.
-		name := filepath.Base(pkg)
-		if name == "." {
-			wd, _ := os.Getwd()
-			name = filepath.Base(wd)
-		}
-		b.path = filepath.Join(dir, strconv.Itoa(len(builds.byPkg)), name)
-		builds.byPkg[pkg] = b
+		b.path = filepath.Join(dir, strconv.Itoa(len(builds.byPkg)), filepath.Base(key))
+		builds.byPkg[key] = b
 	}
 	builds.mu.Unlock()
 
@@ -73,7 +72,7 @@ func Build(t testing.TB, pkg string) string {
 		ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", b.path, ".")
-		cmd.Dir = pkg
+		cmd.Dir = key
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
@@ -120,7 +119,7 @@ type Process struct {
 	err    error         // from cmd.Wait, set before done is closed
 
 	// exited, if set, runs once the process has exited, before done is
-	// closed (a Terminal uses it to add what `go run` would print).
+	// closed (see StartCombined).
 	exited func(*os.ProcessState)
 }
 
@@ -135,15 +134,21 @@ func Start(t testing.TB, cmd *exec.Cmd) *Process {
 	return start(t, cmd, p, nil)
 }
 
-// startCombined starts cmd with stdout and stderr going to one buffer, in the
-// order the process wrote them, as on a terminal. Stderr is then empty.
-func startCombined(t testing.TB, cmd *exec.Cmd, out *Buffer, exited func(*os.ProcessState)) *Process {
+// StartCombined starts cmd like Start, but with its standard output and
+// standard error going to out, in the order the process wrote them, as on a
+// terminal: Stdout and WaitOutput read out, and Stderr stays empty. name is
+// what failures call the process. If exited is not nil, it runs once the
+// process has exited, before Wait returns, to add to out what a terminal
+// would show then.
+func StartCombined(t testing.TB, name string, cmd *exec.Cmd, out *Buffer, exited func(*os.ProcessState)) *Process {
 	t.Helper()
 	p := &Process{stdout: out, stderr: new(Buffer)}
 	// The same writer for both makes os/exec use a single pipe, which
 	// keeps the order of the two streams.
 	cmd.Stdout, cmd.Stderr = out, out
-	return start(t, cmd, p, exited)
+	p = start(t, cmd, p, exited)
+	p.name = name
+	return p
 }
 
 func start(t testing.TB, cmd *exec.Cmd, p *Process, exited func(*os.ProcessState)) *Process {
@@ -287,4 +292,20 @@ func (b *Buffer) snapshot() (string, <-chan struct{}) {
 		b.changed = make(chan struct{})
 	}
 	return b.buf.String(), b.changed
+}
+
+// NeedTool returns the path of an external program a test needs, such as nc
+// or ss. When the program is missing the test is skipped, except under CI
+// (the CI environment variable is set), where it fails: CI must never skip a
+// check quietly.
+func NeedTool(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is needed and CI is set: install it (%v)", name, err)
+		}
+		t.Skipf("%s is not installed: %v", name, err)
+	}
+	return path
 }

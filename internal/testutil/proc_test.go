@@ -9,54 +9,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"example.com/sockets/internal/testutil/internal/fake"
 )
 
-// A tiny program, built by Build from a module of its own, for the process
-// helpers to run.
-const helperMain = `package main
-
-import (
-	"fmt"
-	"os"
-	"os/signal"
-	"strings"
-	"time"
-)
-
-func main() {
-	switch os.Args[1] {
-	case "echo": // prints its arguments, then a line on stderr; exits with their count
-		fmt.Println(strings.Join(os.Args[2:], " "))
-		fmt.Fprintln(os.Stderr, "to stderr")
-		os.Exit(len(os.Args) - 2)
-	case "wait-for-interrupt":
-		c := make(chan os.Signal, 1)
-		signal.Notify(c, os.Interrupt)
-		fmt.Println("ready")
-		<-c
-		fmt.Println("interrupted")
-		os.Exit(3)
-	case "hang":
-		signal.Ignore(os.Interrupt)
-		time.Sleep(time.Hour)
-	}
-}
-`
-
-// helperBin builds helperMain once for the test binary. Its source goes in
-// this test binary's own build directory, which Main removes at the end, so
-// that several copies of these tests can run at once.
+// helperBin builds testdata/helper, a tiny program for the process helpers
+// to run, once for the test binary.
 func helperBin(t *testing.T) string {
 	t.Helper()
-	builds.mu.Lock()
-	top, err := buildDirLocked()
-	builds.mu.Unlock()
-	require.NoError(t, err)
-	dir := filepath.Join(top, "src", "helper")
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module helper\n\ngo 1.26.0\n"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(helperMain), 0o644))
-	return Build(t, dir)
+	return Build(t, "./testdata/helper")
 }
 
 func TestBuildOncePerPackage(t *testing.T) {
@@ -76,8 +37,8 @@ func TestBuildReportsCompileErrors(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module broken\n\ngo 1.26.0\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { undefined() }\n"), 0o644))
-	f := runFake(t, func(tb testing.TB) { Build(tb, dir) })
-	assert.Contains(t, f.report(), "undefined: undefined")
+	f := fake.Run(t, func(tb testing.TB) { Build(tb, dir) })
+	assert.Contains(t, f.Report(), "undefined: undefined")
 }
 
 func TestRun(t *testing.T) {
@@ -105,28 +66,40 @@ func TestWaitOutputSubmatches(t *testing.T) {
 
 func TestWaitOutputProcessExits(t *testing.T) {
 	bin := helperBin(t)
-	f := runFake(t, func(tb testing.TB) {
+	f := fake.Run(t, func(tb testing.TB) {
 		Start(tb, exec.Command(bin, "echo", "hello")).WaitOutput("goodbye")
 	})
-	assert.Contains(t, f.report(), `exited before printing "goodbye"`)
+	assert.Contains(t, f.Report(), `exited before printing "goodbye"`)
 }
 
 func TestWaitKillsAHungProcess(t *testing.T) {
 	bin := helperBin(t)
-	f := runFake(t, func(tb testing.TB) {
+	f := fake.Run(t, func(tb testing.TB) {
 		Start(tb, exec.Command(bin, "hang")).wait(50 * time.Millisecond)
 	})
-	assert.Contains(t, f.report(), "did not exit within 50ms")
+	assert.Contains(t, f.Report(), "did not exit within 50ms")
 }
 
 func TestCleanupKillsARunningProcess(t *testing.T) {
 	bin := helperBin(t)
 	var p *Process
-	f := runFake(t, func(tb testing.TB) { p = Start(tb, exec.Command(bin, "hang")) })
-	assert.Empty(t, f.report())
+	f := fake.Run(t, func(tb testing.TB) { p = Start(tb, exec.Command(bin, "hang")) })
+	assert.Empty(t, f.Report())
 	select {
 	case <-p.done:
 	default:
 		t.Fatal("the process still runs after cleanup")
 	}
+}
+
+func TestNeedTool(t *testing.T) {
+	assert.NotEmpty(t, NeedTool(t, "sh"))
+
+	t.Setenv("CI", "")
+	f := fake.Run(t, func(tb testing.TB) { NeedTool(tb, "no-such-tool-here") })
+	assert.Contains(t, f.SkipReason(), "no-such-tool-here is not installed")
+
+	t.Setenv("CI", "true")
+	f = fake.Run(t, func(tb testing.TB) { NeedTool(tb, "no-such-tool-here") })
+	assert.Contains(t, f.Report(), "no-such-tool-here is needed and CI is set")
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"example.com/sockets/internal/testutil/internal/fake"
 )
 
 func TestWaitFor(t *testing.T) {
@@ -16,8 +18,8 @@ func TestWaitFor(t *testing.T) {
 }
 
 func TestWaitForTimesOut(t *testing.T) {
-	f := runFake(t, func(tb testing.TB) { waitFor(tb, "never", func() bool { return false }, 20*time.Millisecond) })
-	assert.Equal(t, "waited 20ms for never", f.report())
+	f := fake.Run(t, func(tb testing.TB) { waitFor(tb, "never", func() bool { return false }, 20*time.Millisecond) })
+	assert.Equal(t, "waited 20ms for never", f.Report())
 }
 
 func TestReceive(t *testing.T) {
@@ -33,6 +35,6 @@ func TestReceiveClosed(t *testing.T) {
 }
 
 func TestReceiveTimesOut(t *testing.T) {
-	f := runFake(t, func(tb testing.TB) { receive(tb, make(chan int), "a value", 20*time.Millisecond) })
-	assert.Equal(t, "waited 20ms for a value", f.report())
+	f := fake.Run(t, func(tb testing.TB) { receive(tb, make(chan int), "a value", 20*time.Millisecond) })
+	assert.Equal(t, "waited 20ms for a value", f.Report())
 }

@@ -8,11 +8,9 @@ import (
 	"go.uber.org/goleak"
 )
 
-// The goroutine-leak checks use go.uber.org/goleak rather than a hand-written
-// scan of runtime.Stack: goleak already knows which goroutines belong to the
-// runtime and the testing package, and it retries with backoff while
-// goroutines that are on their way out finish, which is exactly what a
-// hand-written check gets wrong first and turns into a flaky test.
+// The leak checks use go.uber.org/goleak, which knows the runtime's and the
+// testing package's own goroutines and waits for those on their way out: the
+// two things a hand-written scan of runtime.Stack gets wrong first.
 
 // Main runs a package's tests from TestMain:
 //

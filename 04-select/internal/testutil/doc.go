@@ -1,19 +1,13 @@
 // Package testutil is the course's test kit: the helpers that every chapter's
-// tests share.
+// tests share. Each takes a testing.TB, calls t.Helper, bounds every wait by
+// Timeout and cleans up with t.Cleanup, so a test that uses them cannot hang
+// or leak.
 //
-// The original lives in internal/testutil at the root of the repository, with
-// its own go.mod and tests. Every chapter carries a byte-identical copy of its
-// .go files in NN-name/internal/testutil, so that a chapter copied out of the
-// repository still builds and tests on its own. Do not edit a copy: edit the
-// original and run
-//
-//	scripts/sync-testutil
-//
-// from the repository root. CI fails when a copy differs from the original.
-//
-// Chapters import their copy from _test.go files only. Every helper takes a
-// testing.TB, calls t.Helper, bounds every wait by Timeout and cleans up after
-// itself with t.Cleanup, so a test that uses them cannot hang or leak.
+// The original is internal/testutil at the root of the repository, a module
+// with its own tests. Every chapter carries a byte-identical copy of its
+// non-test .go files in NN-name/internal/testutil, so that a chapter copied
+// out of the repository still tests on its own. Edit the original, then run
+// scripts/sync-testutil from the root; CI fails when a copy differs.
 package testutil
 
 import "time"

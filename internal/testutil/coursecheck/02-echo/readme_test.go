@@ -1,0 +1,114 @@
+package readme
+
+import (
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"example.com/sockets/internal/testutil"
+	"example.com/sockets/internal/testutil/coursecheck"
+)
+
+func TestMain(m *testing.M) { testutil.Main(m) }
+
+// defaultAddr is where the chapter's programs listen and dial by default.
+const defaultAddr = "127.0.0.1:65432"
+
+// TestREADME runs every command that README.md shows, the way a learner
+// would, and compares what they print with what the README says they print.
+// The servers listen on free ports, not on 65432; the transcripts are
+// rewritten back to 65432 before they are compared.
+func TestREADME(t *testing.T) {
+	readme := coursecheck.OpenChapter(t, "02-echo")
+	readme.CheckGoSnippets(t, ".")
+	readme.CheckTestNames(t, ".")
+	server := testutil.Build(t, "./cmd/echo-server")
+	client := testutil.Build(t, "./cmd/echo-client")
+
+	asShown := func(addr string) func(string) string {
+		return func(s string) string {
+			return testutil.MaskPorts(strings.ReplaceAll(s, addr, defaultAddr), "65432")
+		}
+	}
+	talkTo := func(addr string) []string {
+		_, port, _ := net.SplitHostPort(addr)
+		return []string{
+			"go run ./cmd/echo-client", client + " -addr " + addr,
+			"go run ./cmd/echo-server", server + " -addr " + addr,
+			"127.0.0.1 65432", "127.0.0.1 " + port,
+		}
+	}
+	run := func(block string, rewrites []string) string {
+		term := coursecheck.NewTerminal(t, rewrites...)
+		for _, line := range readme.Commands(t, block) {
+			term.Run(line)
+		}
+		return term.Transcript()
+	}
+
+	t.Run("run it", func(t *testing.T) {
+		term1 := coursecheck.NewTerminal(t, "go run ./cmd/echo-server", server+" -addr 127.0.0.1:0")
+		srv := term1.Start(readme.Command(t, "server"))
+		addr := srv.WaitOutput(`listening on (\S+)`)[1]
+
+		readme.Check(t, "client", run("client", talkTo(addr)), asShown(addr))
+		srv.WaitOutput(`(?s)(echoed \d+ bytes to \S+\n.*){2}`)
+		term1.Interrupt(srv)
+		assert.Equal(t, 0, srv.Wait())
+		readme.Check(t, "server", term1.Transcript(), asShown(addr))
+	})
+
+	t.Run("nc", func(t *testing.T) {
+		readme.Uses(t, "nc", "nc-big", "hold", "waits")
+		readme.Need(t, "nc")
+		srv := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
+		addr := srv.WaitOutput(`listening on (\S+)`)[1]
+		readme.Check(t, "nc", run("nc", talkTo(addr)), asShown(addr))
+		readme.Check(t, "nc-big", run("nc-big", talkTo(addr)), asShown(addr))
+
+		// One client holds the server; the next one waits and times out.
+		hold := coursecheck.NewTerminal(t, talkTo(addr)...)
+		nc := hold.Start(readme.Command(t, "hold"))
+		srv.WaitOutput(`(?s)(connection from .*){3}`) // nc is the one being served
+		readme.Check(t, "waits", run("waits", talkTo(addr)), asShown(addr))
+		hold.Interrupt(nc)
+		nc.Wait()
+		readme.Check(t, "hold", hold.Transcript(), asShown(addr))
+	})
+
+	// The README's line on other netcats: Ncat without -N, and
+	// netcat-traditional with -q 1 in its place, print the same.
+	t.Run("other netcats", func(t *testing.T) {
+		for _, nc := range []struct{ tool, insteadOfN string }{{"ncat", ""}, {"nc.traditional", "-q 1 "}} {
+			t.Run(nc.tool, func(t *testing.T) {
+				bin := testutil.NeedTool(t, nc.tool)
+				srv := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
+				addr := srv.WaitOutput(`listening on (\S+)`)[1]
+				rewrites := append([]string{"nc -N ", bin + " " + nc.insteadOfN}, talkTo(addr)...)
+				readme.Check(t, "nc", run("nc", rewrites), asShown(addr))
+			})
+		}
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		ln := testutil.Listen(t)
+		closed := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		// The README runs the client on the default address, where the
+		// hint has no -addr; here the client is given another address,
+		// and its hint adds "-addr ADDR" (TestRefusedHint in
+		// cmd/echo-client covers both).
+		defaultHint := func(s string) string {
+			return strings.Replace(s, "go run ./cmd/echo-server -addr "+defaultAddr+"\n", "go run ./cmd/echo-server\n", 1)
+		}
+		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed), defaultHint)
+	})
+
+	t.Run("help", func(t *testing.T) {
+		readme.Check(t, "help", run("help", talkTo(defaultAddr)))
+	})
+}
