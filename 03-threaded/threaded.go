@@ -117,9 +117,9 @@ func (s *Server) Serve(ln net.Listener) error {
 			conn.Close()
 			continue
 		}
-		// The one change from chapter 02: serveConn runs on its own
+		// The one change from chapter 02: handleConn runs on its own
 		// goroutine, and the loop goes straight back to Accept.
-		go s.serveConn(conn)
+		go s.handleConn(conn)
 	}
 }
 
@@ -135,9 +135,9 @@ func outOfResources(err error) bool {
 		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
-// serveConn talks to one client until it leaves, then closes conn. It runs
+// handleConn talks to one client until it leaves, then closes conn. It runs
 // on a goroutine of its own; trackConn has counted it in s.wg.
-func (s *Server) serveConn(conn net.Conn) {
+func (s *Server) handleConn(conn net.Conn) {
 	defer s.wg.Done()
 	defer s.untrackConn(conn)
 
