@@ -5,8 +5,8 @@
 //
 // The original is internal/testutil at the root of the repository, a module
 // with its own tests. Every chapter carries a byte-identical copy of its
-// non-test .go files in NN-name/internal/testutil, so that a chapter copied
-// out of the repository still tests on its own. Edit the original, then run
+// top-level non-test .go files in NN-name/internal/testutil, so a chapter
+// copied out of the repository still tests on its own. Edit the original, then run
 // scripts/sync-testutil from the root; CI fails when a copy differs.
 package testutil
 

@@ -4,7 +4,7 @@
 // the chapter's source, and every test it names exists. It lives in the test
 // kit's module but is not copied into the chapters: it tests the course's
 // text, not a chapter's program. Its sub-directories hold one test per
-// chapter, named like the chapter:
+// chapter, named like the chapter; from the root of the repository:
 //
 //	go test ./internal/testutil/coursecheck/04-select
 package coursecheck
@@ -85,9 +85,7 @@ func OpenChapter(t *testing.T, name string) *Readme {
 		dir = parent
 	}
 	t.Chdir(filepath.Join(dir, name))
-	r := LoadReadme(t, "README.md")
-	r.path = filepath.Join(name, "README.md")
-	return r
+	return loadReadme(t, "README.md", filepath.Join(name, "README.md"))
 }
 
 // LoadReadme reads the README at path. At cleanup it fails t if a console
@@ -96,12 +94,18 @@ func OpenChapter(t *testing.T, name string) *Readme {
 // subtests (-run A/B) or skips some (-skip).
 func LoadReadme(t testing.TB, path string) *Readme {
 	t.Helper()
+	return loadReadme(t, path, path)
+}
+
+// loadReadme is LoadReadme; messages call the file shown.
+func loadReadme(t testing.TB, path, shown string) *Readme {
+	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("read README: %v", err)
 	}
 	lines := strings.Split(string(data), "\n")
-	r := &Readme{t: t, path: path, lines: lines, console: make(map[string]*block), uses: make(map[testing.TB][]string)}
+	r := &Readme{t: t, path: shown, lines: lines, console: make(map[string]*block), uses: make(map[testing.TB][]string)}
 	for i := 0; i < len(lines); i++ {
 		info, ok := strings.CutPrefix(lines[i], "```")
 		if !ok {
@@ -123,9 +127,9 @@ func LoadReadme(t testing.TB, path string) *Readme {
 			}
 			switch {
 			case m == nil:
-				t.Errorf("%s:%d: console block has no <!-- check: NAME --> line before it; every command shown must be checked by a test", path, b.line)
+				t.Errorf("%s:%d: console block has no <!-- check: NAME --> line before it; every command shown must be checked by a test", shown, b.line)
 			case r.console[m[1]] != nil:
-				t.Errorf("%s:%d: a console block named %q already exists", path, b.line, m[1])
+				t.Errorf("%s:%d: a console block named %q already exists", shown, b.line, m[1])
 			default:
 				r.console[m[1]] = b
 				r.order = append(r.order, m[1])
@@ -138,7 +142,7 @@ func LoadReadme(t testing.TB, path string) *Readme {
 		}
 		for _, name := range r.order {
 			if b := r.console[name]; !b.checked {
-				t.Errorf("%s:%d: console block %q is not checked by any test", path, b.line, name)
+				t.Errorf("%s:%d: console block %q is not checked by any test", shown, b.line, name)
 			}
 		}
 	})
