@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -523,6 +524,30 @@ func shell() string {
 
 // Transcript returns everything the terminal has shown so far.
 func (term *Terminal) Transcript() string { return term.out.String() }
+
+// Transcript types each command line of the console block name into a new
+// Terminal that rewrites oldnew (see NewTerminal), waits for each command to
+// finish, and returns what the terminal shows: a real run, for Check.
+func (r *Readme) Transcript(t testing.TB, name string, oldnew ...string) string {
+	t.Helper()
+	term := NewTerminal(t, oldnew...)
+	for _, line := range r.Commands(t, name) {
+		term.Run(line)
+	}
+	return term.Transcript()
+}
+
+// AsShown returns a normalizer for Check that turns a transcript from a test
+// server at addr into what the README shows for its server at shown: addr
+// is written as shown, and every other port is masked except shown's and
+// those in keep (see testutil.MaskPorts).
+func AsShown(addr, shown string, keep ...string) func(string) string {
+	_, port, _ := net.SplitHostPort(shown)
+	keep = append([]string{port}, keep...)
+	return func(s string) string {
+		return testutil.MaskPorts(strings.ReplaceAll(s, addr, shown), keep...)
+	}
+}
 
 // SquashSpaces returns s with every run of spaces and tabs inside a line
 // turned into one space: for tools such as ss that align columns to the

@@ -49,6 +49,23 @@ func TestReadmeCommands(t *testing.T) {
 	r.Check(t, "two", "$ echo a\na\n$ echo b\nb\n\n")
 }
 
+func TestReadmeTranscript(t *testing.T) {
+	r := LoadReadme(t, writeFile(t, t.TempDir(), "README.md", sampleReadme))
+	two := r.Transcript(t, "two")
+	assert.Equal(t, "$ echo a\na\n$ echo b\nb\n", two)
+	r.Check(t, "two", two)
+	// The rewrite changes what runs, not the line the transcript shows.
+	greet := r.Transcript(t, "greet", "hello", "bye")
+	assert.Equal(t, "$ echo hello\nbye\n", greet)
+	r.Check(t, "greet", strings.Replace(greet, "bye", "hello", 1))
+}
+
+func TestAsShown(t *testing.T) {
+	asShown := AsShown("127.0.0.1:40001", "127.0.0.1:5000", "65433")
+	got := asShown("listening on 127.0.0.1:40001\nfrom 127.0.0.1:51234\nto [::1]:65433\n")
+	assert.Equal(t, "listening on 127.0.0.1:5000\nfrom 127.0.0.1:PORT\nto [::1]:65433\n", got)
+}
+
 func TestReadmeReportsProblems(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {

@@ -30,13 +30,6 @@ func TestREADME(t *testing.T) {
 	server := testutil.Build(t, "./cmd/basic-server")
 	client := testutil.Build(t, "./cmd/basic-client")
 
-	// asShown rewrites a transcript from a server on addr to what the
-	// README shows, with the server on 127.0.0.1:5000.
-	asShown := func(addr string) func(string) string {
-		return func(s string) string {
-			return testutil.MaskPorts(strings.ReplaceAll(s, addr, defaultAddr), "5000")
-		}
-	}
 	// talkTo returns the rewrites that point the README's commands at
 	// the server on addr instead of 127.0.0.1:5000.
 	talkTo := func(addr string) []string {
@@ -48,21 +41,13 @@ func TestREADME(t *testing.T) {
 			":5000", ":" + port,
 		}
 	}
-	// run runs the commands of a block in a fresh terminal.
-	run := func(block string, rewrites []string) string {
-		term := coursecheck.NewTerminal(t, rewrites...)
-		for _, line := range readme.Commands(t, block) {
-			term.Run(line)
-		}
-		return term.Transcript()
-	}
 
 	t.Run("run it", func(t *testing.T) {
 		term1 := coursecheck.NewTerminal(t, "go run ./cmd/basic-server", server+" -addr 127.0.0.1:0")
 		srv := term1.Start(readme.Command(t, "server"))
 		addr := srv.WaitOutput(`listening on (\S+)`)[1]
 
-		readme.Check(t, "client", run("client", talkTo(addr)), asShown(addr))
+		readme.Check(t, "client", readme.Transcript(t, "client", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
 		// Like a person at the terminal, see the line before pressing Ctrl-C.
 		peer := srv.WaitOutput(`connection from (\S+)\n`)[1]
 
@@ -80,19 +65,19 @@ func TestREADME(t *testing.T) {
 				return err == nil && len(out) > 0
 			})
 			rewrites := append(talkTo(addr), "'sport = :5000'", "'"+filter+"'")
-			readme.Check(t, "time-wait", run("time-wait", rewrites), asShown(addr), coursecheck.SquashSpaces)
+			readme.Check(t, "time-wait", readme.Transcript(t, "time-wait", rewrites...), coursecheck.AsShown(addr, defaultAddr), coursecheck.SquashSpaces)
 		})
 
 		term1.Interrupt(srv)
 		assert.Equal(t, 0, srv.Wait())
-		readme.Check(t, "server", term1.Transcript(), asShown(addr))
+		readme.Check(t, "server", term1.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	t.Run("tools", func(t *testing.T) {
 		srv := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
 		addr := srv.WaitOutput(`listening on (\S+)`)[1]
 
-		readme.Check(t, "in-use", run("in-use", talkTo(addr)), asShown(addr))
+		readme.Check(t, "in-use", readme.Transcript(t, "in-use", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
 		t.Run("nc", func(t *testing.T) {
 			readme.Uses(t, "nc", "nc-no-input")
 			readme.Need(t, "nc")
@@ -107,16 +92,16 @@ func TestREADME(t *testing.T) {
 			term.Interrupt(nc)
 			// -1: nc was still running, and Ctrl-C's SIGINT ended it.
 			assert.Equal(t, -1, nc.Wait(), "nc should wait for its input after the greeting")
-			readme.Check(t, "nc", term.Transcript(), asShown(addr))
+			readme.Check(t, "nc", term.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 
-			readme.Check(t, "nc-no-input", run("nc-no-input", talkTo(addr)), asShown(addr))
+			readme.Check(t, "nc-no-input", readme.Transcript(t, "nc-no-input", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
 		})
 		// The README's line on other netcats: Ncat prints the same,
 		// and netcat-traditional returns after the greeting even
 		// while its input stays open.
 		t.Run("ncat", func(t *testing.T) {
 			ncat := testutil.NeedTool(t, "ncat")
-			readme.Check(t, "nc-no-input", run("nc-no-input", append([]string{"nc ", ncat + " "}, talkTo(addr)...)), asShown(addr))
+			readme.Check(t, "nc-no-input", readme.Transcript(t, "nc-no-input", append([]string{"nc ", ncat + " "}, talkTo(addr)...)...), coursecheck.AsShown(addr, defaultAddr))
 		})
 		t.Run("nc.traditional", func(t *testing.T) {
 			nc := testutil.NeedTool(t, "nc.traditional")
@@ -128,17 +113,17 @@ func TestREADME(t *testing.T) {
 			p := term.Start(readme.Command(t, "nc"))
 			assert.Equal(t, 0, p.Wait(), "nc.traditional returns by itself while its input is open")
 			p.Interrupt() // the stand-in is still there, in the same process group
-			readme.Check(t, "nc-no-input", strings.Replace(term.Transcript(), "5000", "5000 </dev/null", 1), asShown(addr))
+			readme.Check(t, "nc-no-input", strings.Replace(term.Transcript(), "5000", "5000 </dev/null", 1), coursecheck.AsShown(addr, defaultAddr))
 		})
 		t.Run("ss", func(t *testing.T) {
 			readme.Uses(t, "ss")
 			readme.Need(t, "ss")
-			readme.Check(t, "ss", run("ss", talkTo(addr)), asShown(addr), coursecheck.SquashSpaces, ssBacklog, ssProcessColumn)
+			readme.Check(t, "ss", readme.Transcript(t, "ss", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr), coursecheck.SquashSpaces, ssBacklog, ssProcessColumn)
 		})
 		t.Run("lsof", func(t *testing.T) {
 			readme.Uses(t, "lsof")
 			readme.Need(t, "lsof")
-			readme.Check(t, "lsof", run("lsof", talkTo(addr)), asShown(addr), lsofColumns)
+			readme.Check(t, "lsof", readme.Transcript(t, "lsof", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr), lsofColumns)
 		})
 	})
 
@@ -153,7 +138,7 @@ func TestREADME(t *testing.T) {
 		defaultHint := func(s string) string {
 			return strings.Replace(s, "go run ./cmd/basic-server -addr "+defaultAddr+"\n", "go run ./cmd/basic-server\n", 1)
 		}
-		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed), defaultHint)
+		readme.Check(t, "refused", readme.Transcript(t, "refused", talkTo(closed)...), coursecheck.AsShown(closed, defaultAddr), defaultHint)
 	})
 
 	t.Run("timeout", func(t *testing.T) {
@@ -165,7 +150,7 @@ func TestREADME(t *testing.T) {
 		port := nc.WaitOutput(`Listening on 127\.0\.0\.1 (\d+)\n`)[1]
 		addr := net.JoinHostPort("127.0.0.1", port)
 
-		transcript := run("timeout", []string{"go run ./cmd/basic-client", client, "127.0.0.1:5001", addr})
+		transcript := readme.Transcript(t, "timeout", []string{"go run ./cmd/basic-client", client, "127.0.0.1:5001", addr}...)
 		readme.Check(t, "timeout", transcript, func(s string) string { return strings.ReplaceAll(s, addr, "127.0.0.1:5001") })
 
 		assert.Equal(t, 0, nc.Wait(), "nc exits once the client has hung up")
@@ -196,7 +181,7 @@ func TestREADME(t *testing.T) {
 		srv := term1.Start(readme.Command(t, "ipv6-server"))
 		addr := srv.WaitOutput(`listening on (\S+)`)[1]
 		_, port, _ := net.SplitHostPort(addr)
-		transcript := run("ipv6-client", []string{"go run ./cmd/basic-client", client, "[::1]:5000", addr})
+		transcript := readme.Transcript(t, "ipv6-client", []string{"go run ./cmd/basic-client", client, "[::1]:5000", addr}...)
 		srv.WaitOutput(`connection from \S+\n`)
 		term1.Interrupt(srv)
 		assert.Equal(t, 0, srv.Wait())
@@ -209,7 +194,7 @@ func TestREADME(t *testing.T) {
 	})
 
 	t.Run("help", func(t *testing.T) {
-		readme.Check(t, "help", run("help", talkTo(defaultAddr)))
+		readme.Check(t, "help", readme.Transcript(t, "help", talkTo(defaultAddr)...))
 	})
 }
 

@@ -29,11 +29,6 @@ func TestREADME(t *testing.T) {
 	server := testutil.Build(t, "./cmd/echo-server")
 	client := testutil.Build(t, "./cmd/echo-client")
 
-	asShown := func(addr string) func(string) string {
-		return func(s string) string {
-			return testutil.MaskPorts(strings.ReplaceAll(s, addr, defaultAddr), "65432")
-		}
-	}
 	talkTo := func(addr string) []string {
 		_, port, _ := net.SplitHostPort(addr)
 		return []string{
@@ -42,24 +37,17 @@ func TestREADME(t *testing.T) {
 			"127.0.0.1 65432", "127.0.0.1 " + port,
 		}
 	}
-	run := func(block string, rewrites []string) string {
-		term := coursecheck.NewTerminal(t, rewrites...)
-		for _, line := range readme.Commands(t, block) {
-			term.Run(line)
-		}
-		return term.Transcript()
-	}
 
 	t.Run("run it", func(t *testing.T) {
 		term1 := coursecheck.NewTerminal(t, "go run ./cmd/echo-server", server+" -addr 127.0.0.1:0")
 		srv := term1.Start(readme.Command(t, "server"))
 		addr := srv.WaitOutput(`listening on (\S+)`)[1]
 
-		readme.Check(t, "client", run("client", talkTo(addr)), asShown(addr))
+		readme.Check(t, "client", readme.Transcript(t, "client", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
 		srv.WaitOutput(`(?s)(echoed \d+ bytes to \S+\n.*){2}`)
 		term1.Interrupt(srv)
 		assert.Equal(t, 0, srv.Wait())
-		readme.Check(t, "server", term1.Transcript(), asShown(addr))
+		readme.Check(t, "server", term1.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	t.Run("nc", func(t *testing.T) {
@@ -67,17 +55,17 @@ func TestREADME(t *testing.T) {
 		readme.Need(t, "nc")
 		srv := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
 		addr := srv.WaitOutput(`listening on (\S+)`)[1]
-		readme.Check(t, "nc", run("nc", talkTo(addr)), asShown(addr))
-		readme.Check(t, "nc-big", run("nc-big", talkTo(addr)), asShown(addr))
+		readme.Check(t, "nc", readme.Transcript(t, "nc", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
+		readme.Check(t, "nc-big", readme.Transcript(t, "nc-big", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
 
 		// One client holds the server; the next one waits and times out.
 		hold := coursecheck.NewTerminal(t, talkTo(addr)...)
 		nc := hold.Start(readme.Command(t, "hold"))
 		srv.WaitOutput(`(?s)(connection from .*){3}`) // nc is the one being served
-		readme.Check(t, "waits", run("waits", talkTo(addr)), asShown(addr))
+		readme.Check(t, "waits", readme.Transcript(t, "waits", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
 		hold.Interrupt(nc)
 		nc.Wait()
-		readme.Check(t, "hold", hold.Transcript(), asShown(addr))
+		readme.Check(t, "hold", hold.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	// The README's line on other netcats: Ncat without -N, and
@@ -89,7 +77,7 @@ func TestREADME(t *testing.T) {
 				srv := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
 				addr := srv.WaitOutput(`listening on (\S+)`)[1]
 				rewrites := append([]string{"nc -N ", bin + " " + nc.insteadOfN}, talkTo(addr)...)
-				readme.Check(t, "nc", run("nc", rewrites), asShown(addr))
+				readme.Check(t, "nc", readme.Transcript(t, "nc", rewrites...), coursecheck.AsShown(addr, defaultAddr))
 			})
 		}
 	})
@@ -105,10 +93,10 @@ func TestREADME(t *testing.T) {
 		defaultHint := func(s string) string {
 			return strings.Replace(s, "go run ./cmd/echo-server -addr "+defaultAddr+"\n", "go run ./cmd/echo-server\n", 1)
 		}
-		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed), defaultHint)
+		readme.Check(t, "refused", readme.Transcript(t, "refused", talkTo(closed)...), coursecheck.AsShown(closed, defaultAddr), defaultHint)
 	})
 
 	t.Run("help", func(t *testing.T) {
-		readme.Check(t, "help", run("help", talkTo(defaultAddr)))
+		readme.Check(t, "help", readme.Transcript(t, "help", talkTo(defaultAddr)...))
 	})
 }

@@ -29,11 +29,6 @@ func TestREADME(t *testing.T) {
 	server := testutil.Build(t, "./cmd/threaded-server")
 	client := testutil.Build(t, "./cmd/threaded-client")
 
-	asShown := func(addr string) func(string) string {
-		return func(s string) string {
-			return testutil.MaskPorts(strings.ReplaceAll(s, addr, defaultAddr), "8888")
-		}
-	}
 	talkTo := func(addr string) []string {
 		_, port, _ := net.SplitHostPort(addr)
 		return []string{
@@ -42,8 +37,8 @@ func TestREADME(t *testing.T) {
 			"127.0.0.1 8888", "127.0.0.1 " + port,
 		}
 	}
-	// run types the commands of block into a new terminal and returns
-	// what it shows and each command's exit code.
+	// runCodes is readme.Transcript that also returns each command's
+	// exit code.
 	runCodes := func(block string, rewrites []string) (string, []int) {
 		term := coursecheck.NewTerminal(t, rewrites...)
 		var codes []int
@@ -51,10 +46,6 @@ func TestREADME(t *testing.T) {
 			codes = append(codes, term.Run(line))
 		}
 		return term.Transcript(), codes
-	}
-	run := func(block string, rewrites []string) string {
-		transcript, _ := runCodes(block, rewrites)
-		return transcript
 	}
 	startServer := func(block string) (*coursecheck.Terminal, *testutil.Process, string) {
 		term := coursecheck.NewTerminal(t, "go run ./cmd/threaded-server", server+" -addr 127.0.0.1:0")
@@ -65,12 +56,12 @@ func TestREADME(t *testing.T) {
 	t.Run("run it", func(t *testing.T) {
 		term, srv, addr := startServer("server")
 		transcript, codes := runCodes("client", talkTo(addr))
-		readme.Check(t, "client", transcript, asShown(addr))
+		readme.Check(t, "client", transcript, coursecheck.AsShown(addr, defaultAddr))
 		assert.Equal(t, []int{0, 0}, codes, "the README says the client exits with status 0")
 		srv.WaitOutput(`(?s)(disconnected after 2 lines\n.*){2}`)
 		term.Interrupt(srv)
 		assert.Equal(t, 0, srv.Wait())
-		readme.Check(t, "server", term.Transcript(), asShown(addr))
+		readme.Check(t, "server", term.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	t.Run("one client does not hold up the others", func(t *testing.T) {
@@ -85,17 +76,17 @@ func TestREADME(t *testing.T) {
 		nc := hold.Start(readme.Command(t, "hold"))
 		nc.WaitOutput(`hit enter\n`)
 		// What the nc terminal shows before the server is stopped.
-		readme.Check(t, "hold", hold.Transcript(), asShown(addr))
+		readme.Check(t, "hold", hold.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 		srv.WaitOutput("connected with")
-		readme.Check(t, "meanwhile", run("meanwhile", talkTo(addr)), asShown(addr))
+		readme.Check(t, "meanwhile", readme.Transcript(t, "meanwhile", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
 		srv.WaitOutput(`disconnected after 1 line\n`)
 		term.Interrupt(srv)
 		nc.WaitOutput("Goodbye")
 		hold.Interrupt(nc)
 		nc.Wait()
 		assert.Equal(t, 0, srv.Wait())
-		readme.Check(t, "stop", term.Transcript(), asShown(addr))
-		readme.Check(t, "hold-goodbye", hold.Transcript(), asShown(addr))
+		readme.Check(t, "stop", term.Transcript(), coursecheck.AsShown(addr, defaultAddr))
+		readme.Check(t, "hold-goodbye", hold.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	otherServer := func(t *testing.T) string {
@@ -107,7 +98,7 @@ func TestREADME(t *testing.T) {
 		readme.Uses(t, "nc")
 		readme.Need(t, "nc")
 		addr := otherServer(t)
-		readme.Check(t, "nc", run("nc", talkTo(addr)), asShown(addr))
+		readme.Check(t, "nc", readme.Transcript(t, "nc", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	// The README's line on other netcats: Ncat without -N, and
@@ -118,14 +109,14 @@ func TestREADME(t *testing.T) {
 				bin := testutil.NeedTool(t, nc.tool)
 				addr := otherServer(t)
 				rewrites := append([]string{"nc -N ", bin + " " + nc.insteadOfN}, talkTo(addr)...)
-				readme.Check(t, "nc", run("nc", rewrites), asShown(addr))
+				readme.Check(t, "nc", readme.Transcript(t, "nc", rewrites...), coursecheck.AsShown(addr, defaultAddr))
 			})
 		}
 	})
 
 	t.Run("a long line", func(t *testing.T) {
 		addr := otherServer(t)
-		readme.Check(t, "long", run("long", talkTo(addr)), asShown(addr))
+		readme.Check(t, "long", readme.Transcript(t, "long", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	t.Run("refused", func(t *testing.T) {
@@ -138,10 +129,10 @@ func TestREADME(t *testing.T) {
 		defaultHint := func(s string) string {
 			return strings.ReplaceAll(s, "go run ./cmd/threaded-server -addr "+defaultAddr+"\n", "go run ./cmd/threaded-server\n")
 		}
-		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed), defaultHint)
+		readme.Check(t, "refused", readme.Transcript(t, "refused", talkTo(closed)...), coursecheck.AsShown(closed, defaultAddr), defaultHint)
 	})
 
 	t.Run("help", func(t *testing.T) {
-		readme.Check(t, "help", run("help", talkTo(defaultAddr)))
+		readme.Check(t, "help", readme.Transcript(t, "help", talkTo(defaultAddr)...))
 	})
 }

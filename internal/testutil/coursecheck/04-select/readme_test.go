@@ -37,11 +37,6 @@ func TestREADME(t *testing.T) {
 	server := testutil.Build(t, "./cmd/chat-server")
 	client := testutil.Build(t, "./cmd/chat-client")
 
-	asShown := func(addr string) func(string) string {
-		return func(s string) string {
-			return testutil.MaskPorts(strings.ReplaceAll(s, addr, defaultAddr), "5000")
-		}
-	}
 	talkTo := func(addr string) []string {
 		_, port, _ := net.SplitHostPort(addr)
 		return []string{
@@ -52,13 +47,6 @@ func TestREADME(t *testing.T) {
 			"nc 127.0.0.1 5000", "sleep 60 | nc 127.0.0.1 " + port,
 		}
 	}
-	run := func(block string, rewrites []string) string {
-		term := coursecheck.NewTerminal(t, rewrites...)
-		for _, line := range readme.Commands(t, block) {
-			term.Run(line)
-		}
-		return term.Transcript()
-	}
 	startServer := func(block string) (*coursecheck.Terminal, *testutil.Process, string) {
 		term := coursecheck.NewTerminal(t, "go run ./cmd/chat-server", server+" -addr 127.0.0.1:0")
 		srv := term.Start(readme.Command(t, block))
@@ -67,11 +55,11 @@ func TestREADME(t *testing.T) {
 
 	t.Run("run it", func(t *testing.T) {
 		term, srv, addr := startServer("server")
-		readme.Check(t, "client", run("client", talkTo(addr)), asShown(addr))
+		readme.Check(t, "client", readme.Transcript(t, "client", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
 		srv.WaitOutput("is offline\n")
 		term.Interrupt(srv)
 		assert.Equal(t, 0, srv.Wait())
-		readme.Check(t, "server", term.Transcript(), asShown(addr))
+		readme.Check(t, "server", term.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	t.Run("poll", func(t *testing.T) {
@@ -80,11 +68,11 @@ func TestREADME(t *testing.T) {
 			readme.Skip(t, "the poll(2) server is built on unix systems only")
 		}
 		term, srv, addr := startServer("poll")
-		readme.Check(t, "poll-client", run("poll-client", talkTo(addr)), asShown(addr))
+		readme.Check(t, "poll-client", readme.Transcript(t, "poll-client", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
 		srv.WaitOutput("is offline\n")
 		term.Interrupt(srv)
 		assert.Equal(t, 0, srv.Wait())
-		readme.Check(t, "poll", term.Transcript(), asShown(addr))
+		readme.Check(t, "poll", term.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	t.Run("nc", func(t *testing.T) {
@@ -101,7 +89,7 @@ func TestREADME(t *testing.T) {
 		nc.WaitOutput("is offline\n")
 		listen.Interrupt(nc)
 		nc.Wait()
-		readme.Check(t, "listen", listen.Transcript(), asShown(addr))
+		readme.Check(t, "listen", listen.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	t.Run("paste", func(t *testing.T) {
@@ -114,7 +102,7 @@ func TestREADME(t *testing.T) {
 		listen := bufio.NewReader(listener)
 		srv.WaitOutput("connected")
 		_, port, _ := net.SplitHostPort(addr)
-		readme.Check(t, "paste", run("paste", []string{"nc -N 127.0.0.1 5000", "nc -N 127.0.0.1 " + port}))
+		readme.Check(t, "paste", readme.Transcript(t, "paste", []string{"nc -N 127.0.0.1 5000", "nc -N 127.0.0.1 " + port}...))
 		// It hears every line, in order.
 		for i := 1; i <= 1000; i++ {
 			line, err := listen.ReadString('\n')
@@ -125,7 +113,7 @@ func TestREADME(t *testing.T) {
 	})
 
 	t.Run("lines of code", func(t *testing.T) {
-		readme.Check(t, "lines", run("lines", nil))
+		readme.Check(t, "lines", readme.Transcript(t, "lines", nil...))
 	})
 
 	t.Run("refused", func(t *testing.T) {
@@ -138,10 +126,10 @@ func TestREADME(t *testing.T) {
 		defaultHint := func(s string) string {
 			return strings.ReplaceAll(s, "go run ./cmd/chat-server -addr "+defaultAddr+"\n", "go run ./cmd/chat-server\n")
 		}
-		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed), defaultHint)
+		readme.Check(t, "refused", readme.Transcript(t, "refused", talkTo(closed)...), coursecheck.AsShown(closed, defaultAddr), defaultHint)
 	})
 
 	t.Run("help", func(t *testing.T) {
-		readme.Check(t, "help", run("help", talkTo(defaultAddr)))
+		readme.Check(t, "help", readme.Transcript(t, "help", talkTo(defaultAddr)...))
 	})
 }

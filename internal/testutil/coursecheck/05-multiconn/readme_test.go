@@ -32,11 +32,6 @@ func TestREADME(t *testing.T) {
 	server := testutil.Build(t, "./cmd/multiconn-server")
 	client := testutil.Build(t, "./cmd/multiconn-client")
 
-	asShown := func(addr string) func(string) string {
-		return func(s string) string {
-			return testutil.MaskPorts(strings.ReplaceAll(s, addr, defaultAddr), "65432")
-		}
-	}
 	talkTo := func(addr string) []string {
 		host, port, _ := net.SplitHostPort(addr)
 		return []string{
@@ -45,13 +40,6 @@ func TestREADME(t *testing.T) {
 			"go run ./cmd/multiconn-server 127.0.0.1 65432", server + " " + host + " " + port,
 			"go run ./cmd/multiconn-server", server + " -addr " + addr,
 		}
-	}
-	run := func(block string, rewrites []string) string {
-		term := coursecheck.NewTerminal(t, rewrites...)
-		for _, line := range readme.Commands(t, block) {
-			term.Run(line)
-		}
-		return term.Transcript()
 	}
 
 	t.Run("run it", func(t *testing.T) {
@@ -64,28 +52,28 @@ func TestREADME(t *testing.T) {
 
 		// Connections run at once: compare their lines in any order,
 		// and join what TCP happened to split into several reads.
-		readme.Check(t, "client", run("client", talkTo(addr)), joinReads, asShown(addr), sortLines)
+		readme.Check(t, "client", readme.Transcript(t, "client", talkTo(addr)...), joinReads, coursecheck.AsShown(addr, defaultAddr), sortLines)
 		srv.WaitOutput(`(?s)(closing connection.*){2}`)
 		term.Interrupt(srv)
 		assert.Equal(t, 0, srv.Wait())
-		readme.Check(t, "server", term.Transcript(), joinReads, asShown(addr), sortLines)
+		readme.Check(t, "server", term.Transcript(), joinReads, coursecheck.AsShown(addr, defaultAddr), sortLines)
 	})
 
 	t.Run("load", func(t *testing.T) {
 		srv := testutil.Start(t, exec.Command(server, "-q", "-addr", "127.0.0.1:0"))
 		addr := srv.WaitOutput(`listening on (\S+)`)[1]
-		readme.Check(t, "load", run("load", talkTo(addr)), asShown(addr), measured)
+		readme.Check(t, "load", readme.Transcript(t, "load", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr), measured)
 	})
 
 	t.Run("refused", func(t *testing.T) {
 		ln := testutil.Listen(t)
 		closed := ln.Addr().String()
 		require.NoError(t, ln.Close())
-		readme.Check(t, "refused", run("refused", talkTo(closed)), asShown(closed), hintForDefault)
+		readme.Check(t, "refused", readme.Transcript(t, "refused", talkTo(closed)...), coursecheck.AsShown(closed, defaultAddr), hintForDefault)
 	})
 
 	t.Run("help", func(t *testing.T) {
-		readme.Check(t, "help", run("help", talkTo(defaultAddr)))
+		readme.Check(t, "help", readme.Transcript(t, "help", talkTo(defaultAddr)...))
 	})
 }
 

@@ -58,13 +58,6 @@ func TestREADME(t *testing.T) {
 			return testutil.MaskPorts(s, "65432", "65433")
 		}
 	}
-	run := func(block string, rewrites []string) string {
-		term := coursecheck.NewTerminal(t, rewrites...)
-		for _, line := range readme.Commands(t, block) {
-			term.Run(line)
-		}
-		return term.Transcript()
-	}
 	// quietServer starts an app-server of its own, for the blocks that
 	// do not show the server's side.
 	quietServer := func(t *testing.T) string {
@@ -77,7 +70,7 @@ func TestREADME(t *testing.T) {
 		term := coursecheck.NewTerminal(t, talkTo(addr, "65432")...)
 		srv := term.Start(readme.Command(t, "server"))
 		srv.WaitOutput(`listening on \S+`)
-		readme.Check(t, "client", run("client", talkTo(addr, "65432")), asShown(addr, "65432"))
+		readme.Check(t, "client", readme.Transcript(t, "client", talkTo(addr, "65432")...), asShown(addr, "65432"))
 		srv.WaitOutput(`(?s)(closing connection.*){3}`)
 		term.Interrupt(srv)
 		assert.Equal(t, 0, srv.Wait())
@@ -86,18 +79,18 @@ func TestREADME(t *testing.T) {
 
 	t.Run("keepalive", func(t *testing.T) {
 		addr := quietServer(t)
-		readme.Check(t, "keepalive", run("keepalive", talkTo(addr, "65432")), asShown(addr, "65432"))
+		readme.Check(t, "keepalive", readme.Transcript(t, "keepalive", talkTo(addr, "65432")...), asShown(addr, "65432"))
 	})
 
 	t.Run("help", func(t *testing.T) {
-		readme.Check(t, "help", run("help", nil))
+		readme.Check(t, "help", readme.Transcript(t, "help", nil...))
 	})
 
 	t.Run("python client", func(t *testing.T) {
 		readme.Uses(t, "python-client")
 		readme.Need(t, "python3")
 		addr := quietServer(t)
-		readme.Check(t, "python-client", run("python-client", talkTo(addr, "65432")), asShown(addr, "65432"))
+		readme.Check(t, "python-client", readme.Transcript(t, "python-client", talkTo(addr, "65432")...), asShown(addr, "65432"))
 	})
 
 	t.Run("python server", func(t *testing.T) {
@@ -105,7 +98,7 @@ func TestREADME(t *testing.T) {
 		readme.Need(t, "python3")
 		py := testutil.Start(t, exec.Command("python3", "python/app_server.py", "127.0.0.1", "0"))
 		addr := net.JoinHostPort("127.0.0.1", py.WaitOutput(`Listening on \('127\.0\.0\.1', (\d+)\)`)[1])
-		readme.Check(t, "python-server", run("python-server", talkTo(addr, "65433")), asShown(addr, "65433"))
+		readme.Check(t, "python-server", readme.Transcript(t, "python-server", talkTo(addr, "65433")...), asShown(addr, "65433"))
 	})
 
 	t.Run("http", func(t *testing.T) {
@@ -113,7 +106,7 @@ func TestREADME(t *testing.T) {
 		readme.Need(t, "nc")
 		p := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
 		addr := p.WaitOutput(`listening on (\S+)`)[1]
-		readme.Check(t, "http", run("http", talkTo(addr, "65432")))
+		readme.Check(t, "http", readme.Transcript(t, "http", talkTo(addr, "65432")...))
 		p.WaitOutput(`rejected: bad JSON header: starts with 'T' where '\{' should be: not this protocol\n`)
 	})
 
@@ -126,7 +119,7 @@ func TestREADME(t *testing.T) {
 				p := testutil.Start(t, exec.Command(server, "-addr", "127.0.0.1:0"))
 				addr := p.WaitOutput(`listening on (\S+)`)[1]
 				rewrites := append([]string{"nc -N ", bin + " " + nc.insteadOfN}, talkTo(addr, "65432")...)
-				readme.Check(t, "http", run("http", rewrites))
+				readme.Check(t, "http", readme.Transcript(t, "http", rewrites...))
 			})
 		}
 	})
@@ -160,7 +153,7 @@ func TestREADME(t *testing.T) {
 			out, err := exec.Command(ss, "-tn", "( sport = :"+port+" or dport = :"+port+" )").Output()
 			return err == nil && queuesFull(string(out))
 		})
-		readme.Check(t, "ss", run("ss", talkTo(addr, "65432")), coursecheck.SquashSpaces, asShown(addr, "65432"), ssQueues, sortLines)
+		readme.Check(t, "ss", readme.Transcript(t, "ss", talkTo(addr, "65432")...), coursecheck.SquashSpaces, asShown(addr, "65432"), ssQueues, sortLines)
 
 		assert.Equal(t, 1, flood.Wait())
 		readme.Check(t, "flood", flooder.Transcript(), asShown(addr, "65432"), byteCount)

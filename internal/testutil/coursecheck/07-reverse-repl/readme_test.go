@@ -49,20 +49,6 @@ func TestREADME(t *testing.T) {
 			"127.0.0.1 7342", "127.0.0.1 " + port,
 		}
 	}
-	// asShown rewrites a transcript back: addr becomes the README's
-	// address, and other ports become PORT.
-	asShown := func(addr string) func(string) string {
-		return func(s string) string {
-			return testutil.MaskPorts(strings.ReplaceAll(s, addr, defaultAddr), "7342")
-		}
-	}
-	run := func(block, addr string) string {
-		term := coursecheck.NewTerminal(t, talkTo(addr)...)
-		for _, line := range readme.Commands(t, block) {
-			term.Run(line)
-		}
-		return term.Transcript()
-	}
 	// session starts the REPL session that the console block shows, with
 	// the README's address replaced by addr. Wait for it with the
 	// Process, then read the Terminal's transcript.
@@ -97,11 +83,11 @@ func TestREADME(t *testing.T) {
 		term, srv, addr := startServer(serverBlock)
 		client, p := session(clientBlock, addr)
 		assert.Equal(t, 0, p.Wait())
-		readme.Check(t, clientBlock, client.Transcript(), asShown(addr))
+		readme.Check(t, clientBlock, client.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 		srv.WaitOutput(`closing connection to \S+\n`)
 		term.Interrupt(srv)
 		assert.Equal(t, 0, srv.Wait())
-		readme.Check(t, serverBlock, term.Transcript(), asShown(addr))
+		readme.Check(t, serverBlock, term.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 	}
 
 	t.Run("run it", func(t *testing.T) {
@@ -112,19 +98,19 @@ func TestREADME(t *testing.T) {
 		addr := quietServer(t)
 		term, p := session("bare", addr)
 		assert.Equal(t, 0, p.Wait())
-		readme.Check(t, "bare", term.Transcript(), asShown(addr))
+		readme.Check(t, "bare", term.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	t.Run("pipe", func(t *testing.T) {
 		addr := quietServer(t)
-		readme.Check(t, "pipe", run("pipe", addr), asShown(addr))
+		readme.Check(t, "pipe", readme.Transcript(t, "pipe", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	t.Run("nc", func(t *testing.T) {
 		readme.Uses(t, "nc")
 		readme.Need(t, "nc")
 		addr := quietServer(t)
-		readme.Check(t, "nc", run("nc", addr), asShown(addr))
+		readme.Check(t, "nc", readme.Transcript(t, "nc", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	t.Run("both sides by hand", func(t *testing.T) {
@@ -136,15 +122,15 @@ func TestREADME(t *testing.T) {
 		clientSide, dialing := session("by-hand-client", addr)
 		assert.Equal(t, 0, dialing.Wait())
 		assert.Equal(t, 0, listening.Wait())
-		readme.Check(t, "by-hand-server", serverSide.Transcript(), asShown(addr))
-		readme.Check(t, "by-hand-client", clientSide.Transcript(), asShown(addr))
+		readme.Check(t, "by-hand-server", serverSide.Transcript(), coursecheck.AsShown(addr, defaultAddr))
+		readme.Check(t, "by-hand-client", clientSide.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	t.Run("a recv that waits", func(t *testing.T) {
 		addr := quietServer(t)
 		term, p := session("wait", addr)
 		assert.Equal(t, 1, p.Wait())
-		readme.Check(t, "wait", term.Transcript(), asShown(addr))
+		readme.Check(t, "wait", term.Transcript(), coursecheck.AsShown(addr, defaultAddr))
 	})
 
 	t.Run("runes and bytes", func(t *testing.T) {
@@ -161,7 +147,7 @@ func TestREADME(t *testing.T) {
 		asDefault := func(s string) string {
 			return strings.ReplaceAll(s, "go run ./cmd/reverse-server -addr "+closed+"\n", "go run ./cmd/reverse-server\n")
 		}
-		readme.Check(t, "refused", run("refused", closed), asDefault, asShown(closed))
+		readme.Check(t, "refused", readme.Transcript(t, "refused", talkTo(closed)...), asDefault, coursecheck.AsShown(closed, defaultAddr))
 	})
 }
 
