@@ -47,33 +47,36 @@ func TestREADME(t *testing.T) {
 			"nc 127.0.0.1 5000", "sleep 60 | nc 127.0.0.1 " + port,
 		}
 	}
-	startServer := func(block string) (*coursecheck.Terminal, *testutil.Process, string) {
+	startServer := func(t *testing.T, block string) (*coursecheck.Terminal, *testutil.Process, string) {
 		term := coursecheck.NewTerminal(t, "go run ./cmd/chat-server", server+" -addr 127.0.0.1:0")
 		srv := term.Start(readme.Command(t, block))
 		return term, srv, srv.WaitOutput(`listening on (\S+)`)[1]
 	}
 
-	t.Run("run it", func(t *testing.T) {
-		term, srv, addr := startServer("server")
-		readme.Check(t, "client", readme.Transcript(t, "client", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
-		srv.WaitOutput("is offline\n")
-		term.Interrupt(srv)
-		assert.Equal(t, 0, srv.Wait())
-		readme.Check(t, "server", term.Transcript(), coursecheck.AsShown(addr, defaultAddr))
-	})
-
-	t.Run("poll", func(t *testing.T) {
-		readme.Uses(t, "poll", "poll-client")
-		if !pollSupported {
-			readme.Skip(t, "the poll(2) server is built on unix systems only")
-		}
-		term, srv, addr := startServer("poll")
-		readme.Check(t, "poll-client", readme.Transcript(t, "poll-client", talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
-		srv.WaitOutput("is offline\n")
-		term.Interrupt(srv)
-		assert.Equal(t, 0, srv.Wait())
-		readme.Check(t, "poll", term.Transcript(), coursecheck.AsShown(addr, defaultAddr))
-	})
+	// The hub and the poll(2) loop: the same session, each with its own
+	// blocks.
+	for _, tt := range []struct {
+		name, server, client string
+		pollOnly             bool
+	}{
+		{"run it", "server", "client", false},
+		{"poll", "poll", "poll-client", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.pollOnly {
+				readme.Uses(t, tt.server, tt.client)
+				if !pollSupported {
+					readme.Skip(t, "the poll(2) server is built on unix systems only")
+				}
+			}
+			term, srv, addr := startServer(t, tt.server)
+			readme.Check(t, tt.client, readme.Transcript(t, tt.client, talkTo(addr)...), coursecheck.AsShown(addr, defaultAddr))
+			srv.WaitOutput("is offline\n")
+			term.Interrupt(srv)
+			assert.Equal(t, 0, srv.Wait())
+			readme.Check(t, tt.server, term.Transcript(), coursecheck.AsShown(addr, defaultAddr))
+		})
+	}
 
 	t.Run("nc", func(t *testing.T) {
 		readme.Uses(t, "listen")
