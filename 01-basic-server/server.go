@@ -45,11 +45,7 @@ type Server struct {
 // Serve once.
 func (s *Server) Serve(ln net.Listener) error {
 	defer ln.Close()
-	s.mu.Lock()
-	s.ln = ln
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	if !s.listening(ln) {
 		return ErrServerClosed
 	}
 
@@ -93,6 +89,15 @@ func (s *Server) Close() error {
 		return err
 	}
 	return nil
+}
+
+// listening records ln, so that Close can close it; it reports false if the
+// server is closed already.
+func (s *Server) listening(ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ln = ln
+	return !s.closed
 }
 
 func (s *Server) isClosed() bool {
