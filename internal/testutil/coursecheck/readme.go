@@ -48,11 +48,13 @@ import (
 // Readme is a chapter README loaded for checking.
 type Readme struct {
 	t        testing.TB
-	path     string
+	path     string   // as messages name it
+	file     string   // as it was read
 	lines    []string // the whole README, for CheckTestNames
 	console  map[string]*block
 	order    []string
 	snippets []*block // ```go blocks
+	diffs    []*diffBlock
 
 	mu   sync.Mutex
 	uses map[testing.TB][]string // the blocks each test declared with Uses
@@ -106,7 +108,7 @@ func loadReadme(t testing.TB, path, shown string) *Readme {
 		t.Fatalf("read README: %v", err)
 	}
 	lines := strings.Split(string(data), "\n")
-	r := &Readme{t: t, path: shown, lines: lines, console: make(map[string]*block), uses: make(map[testing.TB][]string)}
+	r := &Readme{t: t, path: shown, file: path, lines: lines, console: make(map[string]*block), uses: make(map[testing.TB][]string)}
 	for i := 0; i < len(lines); i++ {
 		info, ok := strings.CutPrefix(lines[i], "```")
 		if !ok {
@@ -121,6 +123,16 @@ func loadReadme(t testing.TB, path, shown string) *Readme {
 		switch strings.TrimSpace(info) {
 		case "go":
 			r.snippets = append(r.snippets, b)
+		case "diff":
+			var m []string
+			if start > 0 {
+				m = diffComment.FindStringSubmatch(lines[start-1])
+			}
+			if m == nil {
+				t.Errorf("%s:%d: diff block has no <!-- diff: OLD NEW DECL... --> line before it; every diff shown must be checked", shown, b.line)
+				continue
+			}
+			r.diffs = append(r.diffs, &diffBlock{block: b, old: m[1], new: m[2], decls: strings.Fields(m[3])})
 		case "console":
 			var m []string
 			if start > 0 {
@@ -144,6 +156,11 @@ func loadReadme(t testing.TB, path, shown string) *Readme {
 		for _, name := range r.order {
 			if b := r.console[name]; !b.checked {
 				t.Errorf("%s:%d: console block %q is not checked by any test", shown, b.line, name)
+			}
+		}
+		for _, d := range r.diffs {
+			if !d.checked {
+				t.Errorf("%s:%d: diff block is not checked: call CheckDiffs", shown, d.line)
 			}
 		}
 	})
