@@ -30,11 +30,10 @@ var ErrServerClosed = errors.New("basic: server closed")
 // Server greets every client that connects and closes the connection.
 // The zero value is ready to use.
 type Server struct {
-	// Log gets a line for each thing the server does ("listening on ...",
-	// "connection from ..."). Nil means no logging.
+	// Log gets a line for each thing the server does. Nil means no logging.
 	Log *log.Logger
 
-	mu     sync.Mutex // guards ln and closed: Close runs on another goroutine
+	mu     sync.Mutex // guards the fields below: Close runs on another goroutine
 	ln     net.Listener
 	closed bool
 }

@@ -50,13 +50,14 @@ func (s *Server) Serve(ln net.Listener) error {
 	for {
 		conn, err := ln.Accept() // blocks until a client connects
 		if err != nil {
+			// Close makes Accept fail: ask whether we are closing before
+			// treating the error as a real one.
 			if s.isClosed() {
 				return ErrServerClosed
 			}
 			return fmt.Errorf("accept: %w", err)
 		}
-		// No goroutine: the next client is accepted only once this one
-		// is done. Chapter 03 changes exactly this line.
+		// No goroutine: the next client waits until this one is done.
 		s.handleConn(conn)
 	}
 }

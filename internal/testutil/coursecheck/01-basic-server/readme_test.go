@@ -27,6 +27,7 @@ func TestREADME(t *testing.T) {
 	readme := coursecheck.OpenChapter(t, "01-basic-server")
 	readme.CheckGoSnippets(t, ".")
 	readme.CheckTestNames(t, ".")
+	readme.CheckDiffs(t)
 	server := testutil.Build(t, "./cmd/basic-server")
 	client := testutil.Build(t, "./cmd/basic-client")
 

@@ -26,6 +26,7 @@ func TestREADME(t *testing.T) {
 	readme := coursecheck.OpenChapter(t, "02-echo")
 	readme.CheckGoSnippets(t, ".")
 	readme.CheckTestNames(t, ".")
+	readme.CheckDiffs(t)
 	server := testutil.Build(t, "./cmd/echo-server")
 	client := testutil.Build(t, "./cmd/echo-client")
 

@@ -26,6 +26,7 @@ func TestREADME(t *testing.T) {
 	readme := coursecheck.OpenChapter(t, "03-threaded")
 	readme.CheckGoSnippets(t, ".")
 	readme.CheckTestNames(t, ".")
+	readme.CheckDiffs(t)
 	server := testutil.Build(t, "./cmd/threaded-server")
 	client := testutil.Build(t, "./cmd/threaded-client")
 

@@ -34,6 +34,7 @@ func TestREADME(t *testing.T) {
 	readme := coursecheck.OpenChapter(t, "04-select")
 	readme.CheckGoSnippets(t, ".")
 	readme.CheckTestNames(t, ".")
+	readme.CheckDiffs(t)
 	server := testutil.Build(t, "./cmd/chat-server")
 	client := testutil.Build(t, "./cmd/chat-client")
 

@@ -29,6 +29,7 @@ func TestREADME(t *testing.T) {
 	readme := coursecheck.OpenChapter(t, "05-multiconn")
 	readme.CheckGoSnippets(t, ".")
 	readme.CheckTestNames(t, ".")
+	readme.CheckDiffs(t)
 	server := testutil.Build(t, "./cmd/multiconn-server")
 	client := testutil.Build(t, "./cmd/multiconn-client")
 

@@ -33,6 +33,7 @@ func TestREADME(t *testing.T) {
 	readme := coursecheck.OpenChapter(t, "06-app-protocol")
 	readme.CheckGoSnippets(t, ".")
 	readme.CheckTestNames(t, ".")
+	readme.CheckDiffs(t)
 	server := testutil.Build(t, "./cmd/app-server")
 	client := testutil.Build(t, "./cmd/app-client")
 

@@ -35,6 +35,7 @@ func TestREADME(t *testing.T) {
 	readme := coursecheck.OpenChapter(t, "07-reverse-repl")
 	readme.CheckGoSnippets(t, ".")
 	readme.CheckTestNames(t, ".")
+	readme.CheckDiffs(t)
 	server := testutil.Build(t, "./cmd/reverse-server")
 	repl := testutil.Build(t, "./cmd/reverse-repl")
 
