@@ -1,5 +1,9 @@
 package reverse
 
+// The REPL: the commands it knows, the loop that reads them one line at a
+// time, and what it prints. The socket calls that the commands make are in
+// sockets.go. New in this chapter.
+
 import (
 	"bufio"
 	"context"
@@ -7,11 +11,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -183,22 +185,6 @@ func (r *REPL) result() error {
 	return fmt.Errorf("%d of %d %s %w", r.failed, r.commands, noun, ErrFailed)
 }
 
-// Interrupt ends the command that is running, if one is: a dial, accept,
-// send or recv that is waiting gives up and reports "interrupted", and Run
-// goes on with the next command. It reports whether there was such a
-// command; once a command has begun to print its outcome, there is not. If
-// not, the caller may want to end Run instead. Interrupt is safe to call
-// from any goroutine, as from a signal handler.
-func (r *REPL) Interrupt() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cancel == nil {
-		return false
-	}
-	r.cancel()
-	return true
-}
-
 // do carries out one command line and reports whether it was quit.
 func (r *REPL) do(ctx context.Context, line string) (quit bool) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -267,20 +253,6 @@ func (r *REPL) do(ctx context.Context, line string) (quit bool) {
 	return false
 }
 
-// interruptible sets whether Interrupt may end the running command. A
-// command is interruptible from its start, and again whenever it begins to
-// wait (see bound), but not once it prints its outcome: an interrupt then
-// would be lost on a command that is over, when it should end the session.
-func (r *REPL) interruptible(on bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if on {
-		r.cancel = r.cmd
-	} else {
-		r.cancel = nil
-	}
-}
-
 // printf prints a command's outcome.
 func (r *REPL) printf(format string, args ...any) {
 	r.interruptible(false)
@@ -300,261 +272,7 @@ func (r *REPL) report(err error) {
 	}
 }
 
-func hintFor(err error) string {
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		addr := DefaultAddr
-		var de *dialError
-		if errors.As(err, &de) {
-			addr = de.addr
-		}
-		return refusedHint(addr)
-	case errors.Is(err, syscall.EADDRINUSE):
-		return "another socket is listening there already: pick another port"
-	case errors.Is(err, syscall.EPIPE):
-		return "this side can no longer send: it was shut down, or the peer closed the connection and said so with a reset"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "the peer's end of the connection is gone; it answered with a reset (RST)"
-	}
-	return ""
-}
-
-// refusedHint says how to start a server at addr, where a dial was
-// refused: from the chapter's folder (where ./cmd/... is), with -addr only
-// when addr is not the server's default, quoted for the shell when it needs
-// to be. Port 0 is not an address a client can reach, so it says that
-// instead.
-func refusedHint(addr string) string {
-	const hint = "nothing is listening there: is the server running? "
-	if _, port, err := net.SplitHostPort(addr); err == nil {
-		if n, err := strconv.Atoi(port); err == nil && n == 0 {
-			return hint + "port 0 asks the system for any free port, which only a server can do: give the client the port the server printed"
-		}
-	}
-	start := hint + "Start it in the chapter's folder with: go run ./cmd/reverse-server"
-	if addr == DefaultAddr {
-		return start
-	}
-	return start + " -addr " + shellQuote(addr)
-}
-
-// shellQuote returns s as a shell word: as it is when it holds only
-// letters, digits and ".:-_", else in single quotes, so that the brackets
-// of "[::1]:7342" are not a glob in zsh.
-func shellQuote(s string) string {
-	plain := s != "" && !strings.ContainsFunc(s, func(r rune) bool {
-		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune(".:-_", r))
-	})
-	if plain {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// dialError is a failed dial, with the address as the command gave it
-// (not as the resolver turned it), for the hint.
-type dialError struct {
-	addr string
-	err  error
-}
-
-func (e *dialError) Error() string { return e.err.Error() }
-func (e *dialError) Unwrap() error { return e.err }
-
-// peer names the other end: "server" if this side dialed, else "client".
-func (r *REPL) peer() string {
-	if r.dialed {
-		return "server"
-	}
-	return "client"
-}
-
-var errNotConnected = errors.New("not connected: dial first (or listen and accept)")
-
-func (r *REPL) dial(ctx context.Context, arg string) error {
-	if r.conn != nil {
-		return fmt.Errorf("already connected to %s: close first", r.conn.RemoteAddr())
-	}
-	addr := r.addr(arg)
-	d := net.Dialer{Timeout: r.Timeout}
-	c, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		if ctx.Err() != nil {
-			return errors.New("interrupted")
-		}
-		return &dialError{addr, err} // "dial tcp ADDR: connect: connection refused"
-	}
-	r.use(c.(*net.TCPConn), true)
-	r.printf("connected to %s from %s\n", c.RemoteAddr(), c.LocalAddr())
-	return nil
-}
-
-// addr returns the address a dial or listen command names, or the default.
-func (r *REPL) addr(arg string) string {
-	switch {
-	case strings.TrimSpace(arg) != "":
-		return strings.TrimSpace(arg)
-	case r.Addr != "":
-		return r.Addr
-	}
-	return DefaultAddr
-}
-
-// use makes c the connection that the commands drive.
-func (r *REPL) use(c *net.TCPConn, dialed bool) {
-	r.conn, r.dialed = c, dialed
-	r.sent, r.received, r.eof, r.shut = 0, 0, false, false
-}
-
-func (r *REPL) send(ctx context.Context, text []byte) error {
-	if r.conn == nil {
-		return errNotConnected
-	}
-	if len(text) == 0 {
-		return errors.New("send what? Usage: send TEXT")
-	}
-	stop := r.bound(ctx, r.conn.SetWriteDeadline, 0)
-	n, err := r.conn.Write(text)
-	stop()
-	r.sent += int64(n)
-	if err != nil {
-		return r.waitError(ctx, err, "sending", 0)
-	}
-	r.printf("sent %s\n", bytesCount(n))
-	return nil
-}
-
-func (r *REPL) recv(ctx context.Context, size int, timeout time.Duration) error {
-	if r.conn == nil {
-		return errNotConnected
-	}
-	buf := make([]byte, size)
-	stop := r.bound(ctx, r.conn.SetReadDeadline, timeout)
-	n, err := r.conn.Read(buf)
-	stop()
-	r.received += int64(n)
-	if n > 0 {
-		r.printf("received %s: %q\n", bytesCount(n), buf[:n])
-		return nil
-	}
-	if errors.Is(err, io.EOF) {
-		r.eof = true
-		r.printf("EOF: the %s closed the connection\n", r.peer())
-		return nil
-	}
-	return r.waitError(ctx, err, "received", timeout)
-}
-
-// bound sets the deadline with set for an operation that is about to start:
-// timeout from now, or the REPL's Timeout if timeout is zero, or none. It
-// also arranges for the operation to end when ctx does (Interrupt), by
-// moving the deadline to the past. Call the function it returns when the
-// operation is over.
-//
-// The deadline is set before context.AfterFunc is registered, so that a
-// ctx that is already done still wins: AfterFunc then runs after it.
-func (r *REPL) bound(ctx context.Context, set func(time.Time) error, timeout time.Duration) (stop func() bool) {
-	r.interruptible(true)
-	if timeout == 0 {
-		timeout = r.Timeout
-	}
-	var deadline time.Time // zero: no deadline
-	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
-	}
-	set(deadline)
-	return context.AfterFunc(ctx, func() { set(time.Unix(1, 0)) })
-}
-
-// waitError explains an error from an operation that bound bounded: an
-// interrupt and a timeout become plain words.
-func (r *REPL) waitError(ctx context.Context, err error, what string, timeout time.Duration) error {
-	if timeout == 0 {
-		timeout = r.Timeout
-	}
-	switch {
-	case ctx.Err() != nil:
-		return errors.New("interrupted")
-	case errors.Is(err, os.ErrDeadlineExceeded) && what == "received":
-		return fmt.Errorf("nothing received within %v", timeout)
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return fmt.Errorf("%s did not finish within %v: the peer is not reading", what, timeout)
-	}
-	return err
-}
-
-func (r *REPL) shutdown() error {
-	if r.conn == nil {
-		return errNotConnected
-	}
-	if err := r.conn.CloseWrite(); err != nil {
-		return err
-	}
-	r.shut = true
-	r.printf("shut down sending: the %s reads EOF; recv still works\n", r.peer())
-	return nil
-}
-
-func (r *REPL) close() error {
-	switch {
-	case r.conn != nil:
-		err := r.conn.Close()
-		r.conn = nil
-		if err != nil {
-			return err
-		}
-		r.printf("closed the connection\n")
-	case r.ln != nil:
-		err := r.ln.Close()
-		addr := r.ln.Addr()
-		r.ln = nil
-		if err != nil {
-			return err
-		}
-		r.printf("stopped listening on %s\n", addr)
-	default:
-		return errors.New("nothing to close")
-	}
-	return nil
-}
-
-func (r *REPL) listen(arg string) error {
-	if r.ln != nil {
-		return fmt.Errorf("already listening on %s: close first", r.ln.Addr())
-	}
-	ln, err := net.Listen("tcp", r.addr(arg))
-	if err != nil {
-		return err // "listen tcp ADDR: bind: address already in use"
-	}
-	r.ln = ln.(*net.TCPListener)
-	r.printf("listening on %s\n", ln.Addr())
-	return nil
-}
-
-func (r *REPL) accept(ctx context.Context, timeout time.Duration) error {
-	switch {
-	case r.ln == nil:
-		return errors.New("not listening: listen first")
-	case r.conn != nil:
-		return fmt.Errorf("already connected to %s: close first", r.conn.RemoteAddr())
-	}
-	stop := r.bound(ctx, r.ln.SetDeadline, timeout)
-	c, err := r.ln.AcceptTCP()
-	stop()
-	if err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
-			if timeout == 0 {
-				timeout = r.Timeout
-			}
-			return fmt.Errorf("no client within %v", timeout)
-		}
-		return r.waitError(ctx, err, "accepting", timeout)
-	}
-	r.use(c, false)
-	r.printf("accepted a connection from %s\n", c.RemoteAddr())
-	return nil
-}
-
+// status prints what the REPL knows of its connection and listener.
 func (r *REPL) status() {
 	if r.ln != nil {
 		r.printf("listening on %s\n", r.ln.Addr())
@@ -579,15 +297,29 @@ func (r *REPL) status() {
 	r.printf("%s; %s\n", sent, received)
 }
 
-func (r *REPL) closeAll() {
-	if r.conn != nil {
-		r.conn.Close()
-		r.conn = nil
+// peer names the other end: "server" if this side dialed, else "client".
+func (r *REPL) peer() string {
+	if r.dialed {
+		return "server"
 	}
-	if r.ln != nil {
-		r.ln.Close()
-		r.ln = nil
+	return "client"
+}
+
+// addr returns the address a dial or listen command names, or the default.
+func (r *REPL) addr(arg string) string {
+	switch {
+	case strings.TrimSpace(arg) != "":
+		return strings.TrimSpace(arg)
+	case r.Addr != "":
+		return r.Addr
 	}
+	return DefaultAddr
+}
+
+// use makes c the connection that the commands drive.
+func (r *REPL) use(c *net.TCPConn, dialed bool) {
+	r.conn, r.dialed = c, dialed
+	r.sent, r.received, r.eof, r.shut = 0, 0, false, false
 }
 
 // parseText returns the bytes that s stands for: s itself, or, when s

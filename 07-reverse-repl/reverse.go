@@ -1,26 +1,9 @@
-// Package reverse is chapter 07 of the course, its last: sockets by hand.
-//
-// It ports a short tutorial in which two Python sessions, side by side, make
-// one TCP connection one call at a time: the server side binds, listens and
-// accepts; the client side connects and sends "Hello, world!"; the server
-// receives it, sends it back reversed and closes; the client receives
-// "!dlrow ,olleH", and then an empty read: the server has closed.
-//
-// The package has the two sides of that session as Go code: a Server that
-// answers every client that way, any number at once, and a REPL, a small
-// command interpreter that lets a person (or a script) dial, send, receive,
-// half-close and close one step at a time, and watch what each step does.
-//
-// What changed since 06-app-protocol: almost everything is smaller. There is
-// no framing here on purpose: the server answers whatever its first read
-// returns, as the tutorial does, and the chapter shows what that can and
-// cannot promise.
 package reverse
 
-import "unicode/utf8"
+// The reversal the server applies: by runes, or by bytes as the tutorial
+// does. New in this chapter.
 
-// DefaultAddr is the tutorial's port 7342, on the loopback interface.
-const DefaultAddr = "127.0.0.1:7342"
+import "unicode/utf8"
 
 // Runes returns a copy of b with its characters in reverse order: each
 // UTF-8 encoded rune stays whole, so "héllo 🐶" becomes "🐶 olléh", and for

@@ -8,19 +8,12 @@ import (
 	"net"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 	"unicode/utf8"
 )
 
-// DefaultReadSize is how many bytes the server takes in its one read: the
-// tutorial's recv(1024).
-const DefaultReadSize = 1024
-
-// DefaultTimeout is how long the server waits for a client's first bytes,
-// and then for the client to take the answer. It is generous, because the
-// client may be a person typing into reverse-repl.
-const DefaultTimeout = 5 * time.Minute
+// DefaultAddr is the tutorial's port 7342, on the loopback interface.
+const DefaultAddr = "127.0.0.1:7342"
 
 // ErrServerClosed is returned by Serve after Close.
 var ErrServerClosed = errors.New("reverse: server closed")
@@ -56,66 +49,44 @@ type Server struct {
 	// the wait for the answer to be written. Zero means DefaultTimeout.
 	Timeout time.Duration
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	conns     map[net.Conn]struct{}
-	closed    bool
-	wg        sync.WaitGroup // one for each connection's goroutine
+	mu     sync.Mutex // guards the fields below: Close runs on another goroutine
+	ln     net.Listener
+	conns  map[net.Conn]struct{} // the connections being answered, for Close
+	closed bool
+	wg     sync.WaitGroup // one for each connection's goroutine
 }
 
 // Serve accepts connections on ln and answers each one on a goroutine of
 // its own. When Accept fails for want of descriptors or memory, Serve logs
-// the error and tries again 50ms later. It returns ErrServerClosed after
-// Close, or any other error from Accept. Serve closes ln before it returns.
+// the error and tries again 50ms later (see accept). It returns
+// ErrServerClosed after Close, or any other error from Accept, and closes
+// ln. A Server serves one listener: call Serve once.
 func (s *Server) Serve(ln net.Listener) error {
-	if !s.trackListener(ln) {
-		ln.Close()
+	defer ln.Close()
+	if !s.listening(ln) {
 		return ErrServerClosed
 	}
-	defer s.untrackListener(ln)
-	defer ln.Close()
 
 	s.logf("listening on %s", ln.Addr())
 	for {
-		conn, err := ln.Accept()
+		conn, err := s.accept(ln) // blocks until a client connects
 		if err != nil {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			if !outOfResources(err) {
-				return fmt.Errorf("accept: %w", err)
-			}
-			// Out of descriptors or memory. The clients already
-			// connected are still being answered, and each one that
-			// leaves gives a descriptor back: say so, wait, and try
-			// again, as chapter 05 and net/http do.
-			s.logf("accept: %v; trying again in %v", err, acceptRetry)
-			time.Sleep(acceptRetry)
-			continue
+			return fmt.Errorf("accept: %w", err)
 		}
 		if !s.trackConn(conn) {
 			conn.Close() // Close was called while Accept returned
 			continue
 		}
-		go s.serveConn(conn)
+		go s.handleConn(conn)
 	}
 }
 
-// acceptRetry is how long Serve waits before it calls Accept again after
-// outOfResources.
-const acceptRetry = 50 * time.Millisecond
-
-// outOfResources reports whether Accept failed for want of something that
-// comes back as connections close: descriptors (EMFILE for the process,
-// ENFILE for the system) or kernel memory.
-func outOfResources(err error) bool {
-	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
-		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
-}
-
-// serveConn answers one client and closes its connection. trackConn has
+// handleConn answers one client and closes its connection. trackConn has
 // counted it in s.wg.
-func (s *Server) serveConn(conn net.Conn) {
+func (s *Server) handleConn(conn net.Conn) {
 	defer s.wg.Done()
 	defer s.untrackConn(conn)
 
@@ -178,26 +149,6 @@ func (s *Server) answer(conn net.Conn) error {
 	return nil
 }
 
-// logShown is how many of a client's bytes a log line shows: enough to
-// recognise the text, and no more, whatever the client sends.
-const logShown = 200
-
-// logQuote returns b as a Go string literal, for a log line: escaped, so
-// that no byte of b can end the line or start a forged one (a line break
-// shows as \n, DEL as \x7f, a byte that is not UTF-8 as \xff), and cut to
-// its first logShown bytes, followed by "...", when it is longer. The log
-// line says how many bytes there were.
-func logQuote(b []byte) string {
-	if len(b) <= logShown {
-		return fmt.Sprintf("%q", b)
-	}
-	cut := logShown
-	for cut > logShown-utf8.UTFMax+1 && !utf8.RuneStart(b[cut]) {
-		cut-- // keep a character whole
-	}
-	return fmt.Sprintf("%q...", b[:cut])
-}
-
 // receive makes one read of up to ReadSize bytes, like the tutorial's
 // recv(1024). When reversing runes, it then reads the rest of a rune that
 // the read cut in two, one byte at a time. An error that ends those extra
@@ -220,104 +171,28 @@ func (s *Server) receive(conn net.Conn) ([]byte, error) {
 	return buf, nil
 }
 
-// lingerClose half-closes conn, so that the client reads the answer and then
-// EOF, and reads and discards what the client still sends until it closes
-// its side, for at most a second or a megabyte. It returns how many bytes it
-// discarded.
-func lingerClose(conn net.Conn) int64 {
-	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
-	}
-	conn.SetReadDeadline(time.Now().Add(time.Second))
-	n, _ := io.Copy(io.Discard, io.LimitReader(conn, 1<<20))
-	return n
-}
+// logShown is how many of a client's bytes a log line shows: enough to
+// recognise the text, and no more, whatever the client sends.
+const logShown = 200
 
-// Close stops the server: it closes its listeners and every connection, and
-// waits until every connection's goroutine has ended. A client waiting for
-// its answer reads EOF. Close may be called more than once.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	var err error
-	for ln := range s.listeners {
-		if cerr := ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
-			err = cerr
-		}
+// logQuote returns b as a Go string literal, for a log line: escaped, so
+// that no byte of b can end the line or start a forged one (a line break
+// shows as \n, DEL as \x7f, a byte that is not UTF-8 as \xff), and cut to
+// its first logShown bytes, followed by "...", when it is longer. The log
+// line says how many bytes there were.
+func logQuote(b []byte) string {
+	if len(b) <= logShown {
+		return fmt.Sprintf("%q", b)
 	}
-	for c := range s.conns {
-		c.Close()
+	cut := logShown
+	for cut > logShown-utf8.UTFMax+1 && !utf8.RuneStart(b[cut]) {
+		cut-- // keep a character whole
 	}
-	s.mu.Unlock()
-
-	s.wg.Wait()
-	return err
-}
-
-func (s *Server) trackListener(ln net.Listener) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	if s.listeners == nil {
-		s.listeners = make(map[net.Listener]struct{})
-	}
-	s.listeners[ln] = struct{}{}
-	return true
-}
-
-func (s *Server) untrackListener(ln net.Listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.listeners, ln)
-}
-
-// trackConn records c and counts its goroutine in s.wg, unless the server
-// is closed. Both happen under s.mu, and Close sets s.closed under s.mu
-// before it calls s.wg.Wait, so no wg.Add can race with that Wait.
-func (s *Server) trackConn(c net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	if s.conns == nil {
-		s.conns = make(map[net.Conn]struct{})
-	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	return true
-}
-
-func (s *Server) untrackConn(c net.Conn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.conns, c)
-}
-
-func (s *Server) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
+	return fmt.Sprintf("%q...", b[:cut])
 }
 
 func (s *Server) logf(format string, args ...any) {
 	if s.Log != nil {
 		s.Log.Printf(format, args...)
 	}
-}
-
-func (s *Server) readSize() int {
-	if s.ReadSize > 0 {
-		return s.ReadSize
-	}
-	return DefaultReadSize
-}
-
-func (s *Server) timeout() time.Duration {
-	if s.Timeout > 0 {
-		return s.Timeout
-	}
-	return DefaultTimeout
 }
