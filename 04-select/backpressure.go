@@ -17,22 +17,10 @@ package chat
 // member that stops reading holds the others back for at most Timeout,
 // until it is dropped.
 //
-// This file has the hub's half; poll_unix.go keeps the same accounts in
-// its pollClient.
+// This file has the hub's half, new in chapter 04; poll/poll_unix.go keeps
+// the same accounts in its client struct.
 
-import (
-	"fmt"
-	"net"
-	"sync"
-)
-
-// notReading is why a member for which more than max bytes wait is
-// disconnected.
-type notReading struct{ max int }
-
-func (e notReading) Error() string {
-	return fmt.Sprintf("not reading (more than %d bytes waiting)", e.max)
-}
+import "sync"
 
 // outbox holds the messages waiting for one member, in order. The hub adds
 // to it and never waits; the member's writer takes them out. Two goroutines
@@ -166,15 +154,4 @@ func wake(ch chan struct{}) {
 	case ch <- struct{}{}:
 	default:
 	}
-}
-
-// reset disconnects conn at once, with a reset (RST) rather than the usual
-// FIN: it is for a client that is not reading, or whose connection failed.
-// A FIN would wait behind every byte the client has not read yet, and the
-// kernel would keep the socket and its send buffer until it had.
-func reset(conn net.Conn) {
-	if tc, ok := conn.(*net.TCPConn); ok {
-		tc.SetLinger(0) // Close discards unsent data and sends RST
-	}
-	conn.Close()
 }

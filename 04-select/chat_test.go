@@ -18,6 +18,7 @@ import (
 
 	chat "example.com/sockets/04-select"
 	"example.com/sockets/04-select/internal/testutil"
+	"example.com/sockets/04-select/poll"
 )
 
 func TestMain(m *testing.M) { testutil.Main(m) }
@@ -45,14 +46,14 @@ var servers = []serverKind{
 			MaxPending: c.maxPending, MaxInFlight: c.maxInFlight, Timeout: c.timeout}
 	}},
 	{"poll", func(c config) testutil.Server {
-		return &chat.PollServer{Log: c.log, MaxLineLength: c.maxLine,
+		return &poll.Server{Log: c.log, MaxLineLength: c.maxLine,
 			MaxPending: c.maxPending, MaxInFlight: c.maxInFlight, Timeout: c.timeout}
 	}},
 }
 
 // skipUnbuilt skips tb when sv is not built on this system.
 func skipUnbuilt(tb testing.TB, sv serverKind) {
-	if sv.name == "poll" && !chat.PollSupported {
+	if sv.name == "poll" && !poll.Supported {
 		tb.Skip("the poll(2) server is built on unix systems only")
 	}
 }
@@ -616,7 +617,7 @@ func (l *failingListener) Accept() (net.Conn, error) {
 
 // Out of descriptors or kernel memory, Accept fails; the hub's Serve logs
 // it, tries again, and the room goes on. Any other Accept error ends
-// Serve. (PollServer's Accept is the accept4 call itself, which a test
+// Serve. (poll.Server's Accept is the accept4 call itself, which a test
 // cannot make fail this way.)
 func TestServeRetriesAcceptWhenOutOfResources(t *testing.T) {
 	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM} {

@@ -10,6 +10,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"example.com/sockets/04-select/internal/protocol"
 )
 
 // DefaultClientTimeout is how long a Client waits for the room to finish
@@ -48,7 +50,7 @@ func (c *Client) Chat(ctx context.Context, addr string, in io.Reader, out io.Wri
 	defer conn.Close()
 	peer := conn.RemoteAddr()
 
-	st := &chatState{conn: conn, timeout: orDefault(c.Timeout, DefaultClientTimeout)}
+	st := &chatState{conn: conn, timeout: protocol.OrDefault(c.Timeout, DefaultClientTimeout)}
 	stop := context.AfterFunc(ctx, st.cancel)
 	defer stop()
 

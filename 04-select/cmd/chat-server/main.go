@@ -19,6 +19,7 @@ import (
 	"syscall"
 
 	chat "example.com/sockets/04-select"
+	"example.com/sockets/04-select/poll"
 )
 
 func main() {
@@ -39,7 +40,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("chat-server", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", chat.DefaultAddr, "listen on `host:port`")
-	poll := flags.Bool("poll", false, "run the room with a poll(2) event loop instead of goroutines (unix only)")
+	usePoll := flags.Bool("poll", false, "run the room with a poll(2) event loop instead of goroutines (unix only)")
 	maxLine := flags.Int("max-line", chat.DefaultMaxLineLength, "disconnect a client that sends a line longer than this many `bytes`")
 	maxPending := flags.Int("max-pending", chat.DefaultMaxPending, "disconnect a client for which more than this many `bytes` wait to be sent")
 	maxInFlight := flags.Int("max-in-flight", chat.DefaultMaxInFlight, "read no more from a client while this many `bytes` of what it said wait to be sent")
@@ -63,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "chat-server: -max-line, -max-pending, -max-in-flight and -timeout must be positive")
 		return 2
 	}
-	if *poll && !chat.PollSupported {
+	if *usePoll && !poll.Supported {
 		fmt.Fprintln(stderr, "chat-server: -poll needs a unix system")
 		return 2
 	}
@@ -80,8 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logger := log.New(stdout, "", 0)
 	var srv server = &chat.Server{Log: logger, MaxLineLength: *maxLine,
 		MaxPending: *maxPending, MaxInFlight: *maxInFlight, Timeout: *timeout}
-	if *poll {
-		srv = &chat.PollServer{Log: logger, MaxLineLength: *maxLine,
+	if *usePoll {
+		srv = &poll.Server{Log: logger, MaxLineLength: *maxLine,
 			MaxPending: *maxPending, MaxInFlight: *maxInFlight, Timeout: *timeout}
 	}
 	stopOnCancel := context.AfterFunc(ctx, func() { srv.Close() })

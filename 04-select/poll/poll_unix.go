@@ -1,12 +1,11 @@
 //go:build unix
 
-package chat
+package poll
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"log"
 	"math"
 	"net"
 	"net/netip"
@@ -17,26 +16,16 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	chat "example.com/sockets/04-select"
+	"example.com/sockets/04-select/internal/protocol"
 )
 
-// PollSupported reports whether PollServer works on this system.
-const PollSupported = true
+// Supported reports whether Server works on this system.
+const Supported = true
 
-// PollServer is the chat room as the tutorial's select() server runs it: one
-// loop, on one goroutine, that asks the kernel which sockets are ready and
-// then does only what will not block. It calls poll(2), select's successor,
-// on raw non-blocking file descriptors. Go's runtime does the same for every
-// net.Conn, with epoll or kqueue: that is how a conn.Read that seems to
-// block parks only its goroutine. Here the machinery is in plain sight.
-//
-// The zero value is ready to use. Serve may be called only once.
-type PollServer struct {
-	Log           *log.Logger   // nil: no logging
-	MaxLineLength int           // 0: DefaultMaxLineLength; longest line counting its "\n"
-	MaxPending    int           // 0: DefaultMaxPending; bytes that may wait for one client before it is dropped
-	MaxInFlight   int           // 0: DefaultMaxInFlight; bytes of what one client said that may wait for others before the room stops reading from it
-	Timeout       time.Duration // 0: DefaultTimeout; a client that takes longer to accept a write (about 64 KiB) is dropped
-
+// control is what Serve and Close share.
+type control struct {
 	mu      sync.Mutex
 	served  bool          // Serve was called
 	closed  bool          // Close was called
@@ -46,10 +35,10 @@ type PollServer struct {
 }
 
 // Serve runs the room on ln, which must be a *net.TCPListener, on the
-// calling goroutine; it starts no other. It returns ErrServerClosed after
-// Close, or the error that stopped the loop. Before it returns, Serve closes
-// ln and every connection. A second call returns an error.
-func (s *PollServer) Serve(ln net.Listener) error {
+// calling goroutine; it starts no other. It returns chat.ErrServerClosed
+// after Close, or the error that stopped the loop. Before it returns, Serve
+// closes ln and every connection. A second call returns an error.
+func (s *Server) Serve(ln net.Listener) error {
 	tl, ok := ln.(*net.TCPListener)
 	if !ok {
 		ln.Close()
@@ -60,14 +49,14 @@ func (s *PollServer) Serve(ln net.Listener) error {
 		ln.Close()
 		return err
 	}
-	l := &pollLoop{
+	l := &loop{
 		s:           s,
 		wakeR:       wakeR,
-		maxLine:     orDefault(s.MaxLineLength, DefaultMaxLineLength),
-		timeout:     orDefault(s.Timeout, DefaultTimeout),
-		maxPending:  orDefault(s.MaxPending, DefaultMaxPending),
-		maxInFlight: orDefault(s.MaxInFlight, DefaultMaxInFlight),
-		clients:     make(map[int]*pollClient),
+		maxLine:     protocol.OrDefault(s.MaxLineLength, chat.DefaultMaxLineLength),
+		timeout:     protocol.OrDefault(s.Timeout, chat.DefaultTimeout),
+		maxPending:  protocol.OrDefault(s.MaxPending, chat.DefaultMaxPending),
+		maxInFlight: protocol.OrDefault(s.MaxInFlight, chat.DefaultMaxInFlight),
+		clients:     make(map[int]*client),
 		buf:         make([]byte, 4<<10),
 		wbuf:        make([]byte, 0, 64<<10),
 	}
@@ -94,7 +83,7 @@ func (s *PollServer) Serve(ln net.Listener) error {
 // Close stops Serve and returns once Serve has closed every descriptor.
 // Clients are cut off at once. Close may be called more than once, from any
 // goroutine.
-func (s *PollServer) Close() error {
+func (s *Server) Close() error {
 	s.mu.Lock()
 	if !s.closed && s.running {
 		// The loop sleeps in poll, which only a descriptor can wake. So
@@ -112,14 +101,14 @@ func (s *PollServer) Close() error {
 }
 
 // start makes the self-pipe and returns its read end.
-func (s *PollServer) start() (int, error) {
+func (s *Server) start() (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return -1, ErrServerClosed
+		return -1, chat.ErrServerClosed
 	}
 	if s.served {
-		return -1, errors.New("chat: PollServer.Serve called twice")
+		return -1, errors.New("chat: poll.Server.Serve called twice")
 	}
 	s.served = true
 	var p [2]int
@@ -141,7 +130,7 @@ func (s *PollServer) start() (int, error) {
 
 // stop closes the self-pipe, under s.mu so that Close cannot write to it
 // once it is closed (its number may already belong to another file).
-func (s *PollServer) stop(wakeR int) {
+func (s *Server) stop(wakeR int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	unix.Close(wakeR)
@@ -150,40 +139,34 @@ func (s *PollServer) stop(wakeR int) {
 	close(s.done)
 }
 
-func (s *PollServer) logf(format string, args ...any) {
-	if s.Log != nil {
-		s.Log.Printf(format, args...)
-	}
-}
-
 // How a client that leaves without error ends: see leave.
 const (
-	pollLingerTime  = time.Second
-	pollLingerBytes = 1 << 20
+	lingerTime  = time.Second
+	lingerBytes = 1 << 20
 )
 
 // What a client is doing.
 const (
-	pollInRoom  = iota
-	pollLeaving // out of the room, its last messages on their way
-	pollClosed
+	inRoom  = iota
+	leaving // out of the room, its last messages on their way
+	closed
 )
 
-// pollClient is one connection. A goroutine would keep this state in local
+// client is one connection. A goroutine would keep this state in local
 // variables; the loop serves every client in turn, so it lives here.
-type pollClient struct {
+type client struct {
 	fd    int
 	addr  string // as net.Conn's RemoteAddr().String() would say it
 	state int
 	eof   bool      // the client has closed its side
 	in    []byte    // received, and not a whole line yet (or held)
 	held  bool      // in holds whole lines, waiting for unsent to fall
-	out   []pollMsg // messages not fully written: out[0].msg[:off] is
+	out   []message // messages not fully written: out[0].msg[:off] is
 	off   int
 
-	// The accounts of backpressure.go: pending is the bytes of out still
-	// to write, unsent the bytes of what this client said that wait in
-	// anybody's out.
+	// The accounts of chat's backpressure.go: pending is the bytes of out
+	// still to write, unsent the bytes of what this client said that wait
+	// in anybody's out.
 	pending int
 	unsent  int
 
@@ -196,16 +179,16 @@ type pollClient struct {
 	discarded   int       // bytes read and thrown away while leaving
 }
 
-// pollMsg is a message waiting for one client: msg is shared by all its
+// message is what waits for one client: msg is shared by all its
 // recipients, from is who said it (nil: the room's own notice).
-type pollMsg struct {
+type message struct {
 	msg  []byte
-	from *pollClient
+	from *client
 }
 
-// pollLoop is the state of one Serve.
-type pollLoop struct {
-	s           *PollServer
+// loop is the state of one Serve.
+type loop struct {
+	s           *Server
 	maxLine     int
 	timeout     time.Duration
 	maxPending  int
@@ -214,15 +197,15 @@ type pollLoop struct {
 	wakeR   int      // the read end of the self-pipe
 	lnFile  *os.File // owns lnFd, our duplicate of the listener
 	lnFd    int
-	clients map[int]*pollClient // by descriptor
-	now     time.Time           // when poll last returned
-	paused  time.Time           // accept nothing before this (EMFILE)
-	buf     []byte              // for every read
-	wbuf    []byte              // for every write; see writeTo
-	news    [][]byte            // "Client ADDR is offline" lines, for tellNews
+	clients map[int]*client // by descriptor
+	now     time.Time       // when poll last returned
+	paused  time.Time       // accept nothing before this (EMFILE)
+	buf     []byte          // for every read
+	wbuf    []byte          // for every write; see writeTo
+	news    [][]byte        // "Client ADDR is offline" lines, for tellNews
 
 	fds    []unix.PollFd // what poll watches: wakeR, lnFd, then clients
-	polled []*pollClient // polled[i] is the client of fds[i+2]
+	polled []*client     // polled[i] is the client of fds[i+2]
 }
 
 // run is the event loop. Where Python calls select.select(inputs, outputs,
@@ -231,7 +214,7 @@ type pollLoop struct {
 // Every socket is non-blocking: a read or write that would have to wait
 // fails with EAGAIN (also called EWOULDBLOCK) instead, so no client can
 // stall the loop, and through it everybody else.
-func (l *pollLoop) run() error {
+func (l *loop) run() error {
 	for {
 		l.resume()
 		l.fds, l.polled = l.fds[:0], l.polled[:0]
@@ -249,7 +232,7 @@ func (l *pollLoop) run() error {
 			// always writable, and poll would return at once, over
 			// and over.
 			p := unix.PollFd{Fd: int32(c.fd)}
-			if c.state == pollInRoom && l.mayRead(c) || c.state == pollLeaving && len(c.out) == 0 {
+			if c.state == inRoom && l.mayRead(c) || c.state == leaving && len(c.out) == 0 {
 				p.Events = unix.POLLIN
 			}
 			if len(c.out) > 0 {
@@ -268,7 +251,7 @@ func (l *pollLoop) run() error {
 		}
 		l.now = time.Now()
 		if l.fds[0].Revents != 0 {
-			return ErrServerClosed // Close wrote to the self-pipe
+			return chat.ErrServerClosed // Close wrote to the self-pipe
 		}
 		for i, c := range l.polled {
 			l.handle(c, l.fds[i+2])
@@ -285,7 +268,7 @@ func (l *pollLoop) run() error {
 
 // pollTimeout is how long poll may wait, in milliseconds: until the
 // nearest deadline, or for ever (-1) if there is none.
-func (l *pollLoop) pollTimeout() int {
+func (l *loop) pollTimeout() int {
 	var next time.Time
 	if l.now.Before(l.paused) {
 		next = l.paused
@@ -311,8 +294,8 @@ func (l *pollLoop) pollTimeout() int {
 // handle does what poll says c is ready for: read first, then write, as the
 // tutorial's loop does. POLLHUP (hung up) and POLLERR come unasked; the
 // read or write that follows returns the EOF or the error.
-func (l *pollLoop) handle(c *pollClient, p unix.PollFd) {
-	if c.state == pollClosed {
+func (l *loop) handle(c *client, p unix.PollFd) {
+	if c.state == closed {
 		return // dropped earlier in this round
 	}
 	if p.Revents&unix.POLLNVAL != 0 {
@@ -326,24 +309,24 @@ func (l *pollLoop) handle(c *pollClient, p unix.PollFd) {
 	readable := p.Revents&(unix.POLLIN|unix.POLLHUP|unix.POLLERR) != 0
 	writable := p.Revents&(unix.POLLOUT|unix.POLLHUP|unix.POLLERR) != 0
 	switch {
-	case readable && c.state == pollInRoom && !l.mayRead(c) && len(c.out) == 0:
+	case readable && c.state == inRoom && !l.mayRead(c) && len(c.out) == 0:
 		// Poll reports a hangup or an error even when it is not
 		// asked for POLLIN. Not reading c now, and with nothing to
 		// write that would fail, drop c, or poll would say so again
 		// at once, over and over.
 		l.drop(c, fmt.Errorf("read: %w", sockError(c.fd)))
-	case readable && c.state == pollInRoom:
+	case readable && c.state == inRoom:
 		l.readFrom(c)
 	case readable && len(c.out) == 0: // leaving, waiting for its EOF
 		l.discard(c)
 	}
-	if writable && len(c.out) > 0 && c.state != pollClosed {
+	if writable && len(c.out) > 0 && c.state != closed {
 		l.writeTo(c)
 	}
 }
 
 // accept takes every connection waiting in the listener's backlog.
-func (l *pollLoop) accept() error {
+func (l *loop) accept() error {
 	for {
 		// A fork (os/exec) between accept and CloseOnExec would leak
 		// the socket into the child; Go forks holding ForkLock. Linux
@@ -383,7 +366,7 @@ func (l *pollLoop) accept() error {
 		// Nagle's algorithm a small write waits for the ACK of the one
 		// before, which the client may delay by up to 40 ms.
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-		c := &pollClient{fd: fd, addr: sockaddrString(sa)}
+		c := &client{fd: fd, addr: sockaddrString(sa)}
 		l.clients[fd] = c
 		l.s.logf("client %s connected", c.addr)
 	}
@@ -393,7 +376,7 @@ func (l *pollLoop) accept() error {
 // reads until EAGAIN, but at most 16 times: poll will report a client that
 // sends faster than that again, after the others had their turn. It stops
 // when c's budget is used up: see mayRead.
-func (l *pollLoop) readFrom(c *pollClient) {
+func (l *loop) readFrom(c *client) {
 	for range 16 {
 		if !l.mayRead(c) {
 			return
@@ -409,7 +392,7 @@ func (l *pollLoop) readFrom(c *pollClient) {
 			return
 		case n == 0: // EOF: the client has closed its side
 			if len(c.in) > 0 { // a last line without "\n" counts
-				l.said(c, trimLine(c.in))
+				l.said(c, protocol.TrimLine(c.in))
 			}
 			c.eof = true
 			l.leave(c, nil)
@@ -417,7 +400,7 @@ func (l *pollLoop) readFrom(c *pollClient) {
 		}
 		c.in = append(c.in, l.buf[:n]...)
 		l.lines(c)
-		if c.state != pollInRoom {
+		if c.state != inRoom {
 			return
 		}
 	}
@@ -427,14 +410,14 @@ func (l *pollLoop) readFrom(c *pollClient) {
 // maxInFlight bytes of what c said wait to be written, and no line of c's
 // is held. Otherwise poll is not asked about c's input, which waits in the
 // kernel's buffers; when they are full, TCP makes the client wait.
-func (l *pollLoop) mayRead(c *pollClient) bool {
+func (l *loop) mayRead(c *client) bool {
 	return !c.held && c.unsent < l.maxInFlight
 }
 
 // resume handles the lines held for clients whose budget has room again.
-func (l *pollLoop) resume() {
+func (l *loop) resume() {
 	for _, c := range l.clients {
-		if c.held && c.state == pollInRoom && c.unsent < l.maxInFlight {
+		if c.held && c.state == inRoom && c.unsent < l.maxInFlight {
 			l.lines(c)
 		}
 	}
@@ -443,7 +426,7 @@ func (l *pollLoop) resume() {
 // lines handles every whole line in c.in, while c's budget lasts, and keeps
 // the rest. A line and its "\n" must fit in maxLine bytes, as with a
 // bufio.Scanner whose Buffer is maxLine: c is kicked out for a longer one.
-func (l *pollLoop) lines(c *pollClient) {
+func (l *loop) lines(c *client) {
 	rest := c.in
 	c.held = false
 	for {
@@ -459,8 +442,8 @@ func (l *pollLoop) lines(c *pollClient) {
 			l.kick(c)
 			return
 		}
-		l.said(c, trimLine(rest[:i]))
-		if c.state != pollInRoom {
+		l.said(c, protocol.TrimLine(rest[:i]))
+		if c.state != inRoom {
 			return // said dropped c: it was not reading its OKs
 		}
 		rest = rest[i+1:]
@@ -473,16 +456,16 @@ func (l *pollLoop) lines(c *pollClient) {
 }
 
 // said tells the room that c said line: OK to c, the line to the others.
-func (l *pollLoop) said(c *pollClient, line []byte) {
-	l.queue(c, okLine(line), c)
-	if c.state == pollInRoom {
-		l.broadcast(c, saidLine(c.addr, line))
+func (l *loop) said(c *client, line []byte) {
+	l.queue(c, protocol.OKLine(line), c)
+	if c.state == inRoom {
+		l.broadcast(c, protocol.SaidLine(c.addr, line))
 	}
 }
 
 // broadcast queues msg, said by from, for everybody in the room but from
 // (nil: for everybody, from the room).
-func (l *pollLoop) broadcast(from *pollClient, msg []byte) {
+func (l *loop) broadcast(from *client, msg []byte) {
 	for _, c := range l.clients {
 		if c != from {
 			l.queue(c, msg, from)
@@ -494,23 +477,23 @@ func (l *pollLoop) broadcast(from *pollClient, msg []byte) {
 // is writable. If more than maxPending bytes would wait for c, c is not
 // reading, and the room does not keep messages for it without limit: it is
 // dropped.
-func (l *pollLoop) queue(c *pollClient, msg []byte, from *pollClient) {
-	if c.state != pollInRoom {
+func (l *loop) queue(c *client, msg []byte, from *client) {
+	if c.state != inRoom {
 		return
 	}
 	if c.pending+len(msg) > l.maxPending {
-		l.drop(c, notReading{l.maxPending})
+		l.drop(c, protocol.NotReading{Max: l.maxPending})
 		return
 	}
 	c.add(msg, from, l.now)
 }
 
 // add puts msg at the end of c's outbox, and on from's account.
-func (c *pollClient) add(msg []byte, from *pollClient, now time.Time) {
+func (c *client) add(msg []byte, from *client, now time.Time) {
 	if len(c.out) == 0 {
 		c.writeStart, c.writeLeft = now, 0 // the Timeout starts now
 	}
-	c.out = append(c.out, pollMsg{msg, from})
+	c.out = append(c.out, message{msg, from})
 	c.pending += len(msg)
 	if from != nil {
 		from.unsent += len(msg)
@@ -520,7 +503,7 @@ func (c *pollClient) add(msg []byte, from *pollClient, now time.Time) {
 // writeTo writes as much of c's outbox as the kernel takes right now. The
 // messages waiting are copied into one buffer, up to 64 KiB, and go out in
 // one write: one system call for many messages, not one each.
-func (l *pollLoop) writeTo(c *pollClient) {
+func (l *loop) writeTo(c *client) {
 	for len(c.out) > 0 {
 		batch := append(l.wbuf[:0], c.out[0].msg[c.off:]...)
 		for _, q := range c.out[1:] {
@@ -551,14 +534,14 @@ func (l *pollLoop) writeTo(c *pollClient) {
 			return // only part was taken: the buffer is full
 		}
 	}
-	if c.state == pollLeaving {
+	if c.state == leaving {
 		l.hangUp(c)
 	}
 }
 
 // written takes the first n bytes of the outbox off it, and each message
 // written in full off its sender's account.
-func (c *pollClient) written(n int) {
+func (c *client) written(n int) {
 	c.pending -= n
 	for n > 0 {
 		q := c.out[0]
@@ -571,24 +554,24 @@ func (c *pollClient) written(n int) {
 		if q.from != nil {
 			q.from.unsent -= len(q.msg)
 		}
-		c.out[0] = pollMsg{}
+		c.out[0] = message{}
 		c.out, c.off = c.out[1:], 0
 	}
 }
 
 // kick puts c out of the room for a line that is too long.
-func (l *pollLoop) kick(c *pollClient) {
-	c.add(tooLongLine(l.maxLine), nil, l.now) // even past maxPending
-	l.leave(c, fmt.Errorf("line longer than %d bytes", l.maxLine))
+func (l *loop) kick(c *client) {
+	c.add(protocol.TooLongLine(l.maxLine), nil, l.now) // even past maxPending
+	l.leave(c, protocol.LineTooLong{Max: l.maxLine})
 }
 
 // leave takes c out of the room, tells the others, and lets c go
 // gracefully: what is queued for it is still sent, then hangUp ends it.
-func (l *pollLoop) leave(c *pollClient, reason error) {
-	if c.state != pollInRoom {
+func (l *loop) leave(c *client, reason error) {
+	if c.state != inRoom {
 		return
 	}
-	c.state, c.in = pollLeaving, nil
+	c.state, c.in = leaving, nil
 	l.announce(c, reason)
 	if len(c.out) == 0 {
 		l.hangUp(c)
@@ -599,24 +582,24 @@ func (l *pollLoop) leave(c *pollClient, reason error) {
 // closed its side yet, it may still be sending, and closing a socket with
 // unread input makes the kernel send a reset (RST), which can destroy what
 // the client has not read yet. So send FIN with shutdown, then read and
-// throw away what still comes until EOF, for at most pollLingerTime or
-// pollLingerBytes.
-func (l *pollLoop) hangUp(c *pollClient) {
+// throw away what still comes until EOF, for at most lingerTime or
+// lingerBytes.
+func (l *loop) hangUp(c *client) {
 	if c.eof || unix.Shutdown(c.fd, unix.SHUT_WR) != nil {
 		l.close(c)
 		return
 	}
-	c.lingerUntil = l.now.Add(pollLingerTime)
+	c.lingerUntil = l.now.Add(lingerTime)
 }
 
 // discard reads and throws away what a leaving client still sends.
-func (l *pollLoop) discard(c *pollClient) {
+func (l *loop) discard(c *client) {
 	for range 16 {
 		n, err := unix.Read(c.fd, l.buf)
 		if err == unix.EAGAIN || err == unix.EINTR {
 			return // poll will say when there is more
 		}
-		if err != nil || n == 0 || c.discarded+n >= pollLingerBytes {
+		if err != nil || n == 0 || c.discarded+n >= lingerBytes {
 			l.close(c) // an error, EOF, or enough
 			return
 		}
@@ -627,10 +610,10 @@ func (l *pollLoop) discard(c *pollClient) {
 // drop closes c at once, with a reset, and if it was in the room, tells
 // the others. SO_LINGER with a time of 0 makes close send RST and throw
 // away what the kernel still holds for c, rather than queue FIN behind it:
-// see reset in backpressure.go.
-func (l *pollLoop) drop(c *pollClient, reason error) {
-	wasInRoom := c.state == pollInRoom
-	if c.fd >= 0 && c.state != pollClosed {
+// see reset in chat's linger.go.
+func (l *loop) drop(c *client, reason error) {
+	wasInRoom := c.state == inRoom
+	if c.fd >= 0 && c.state != closed {
 		unix.SetsockoptLinger(c.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 	}
 	l.close(c)
@@ -641,20 +624,20 @@ func (l *pollLoop) drop(c *pollClient, reason error) {
 
 // announce logs that c left for reason (nil: it hung up). The room hears
 // of it at the end of the round, from tellNews.
-func (l *pollLoop) announce(c *pollClient, reason error) {
+func (l *loop) announce(c *client, reason error) {
 	if reason == nil {
 		l.s.logf("client %s is offline", c.addr)
 	} else {
 		l.s.logf("client %s is offline: %v", c.addr, reason)
 	}
-	l.news = append(l.news, offlineLine(c.addr))
+	l.news = append(l.news, protocol.OfflineLine(c.addr))
 }
 
 // tellNews tells the room who left in this round: when many leave at once,
 // the room hears of them together, not one by one. That may put a client
 // over maxPending and drop it in turn, which ends: each client leaves only
 // once.
-func (l *pollLoop) tellNews() {
+func (l *loop) tellNews() {
 	for len(l.news) > 0 {
 		news := l.news
 		l.news = nil
@@ -664,8 +647,8 @@ func (l *pollLoop) tellNews() {
 
 // close closes c's descriptor and forgets c. What was queued for c is
 // taken off its senders' accounts.
-func (l *pollLoop) close(c *pollClient) {
-	if c.state == pollClosed {
+func (l *loop) close(c *client) {
+	if c.state == closed {
 		return
 	}
 	unix.Close(c.fd)
@@ -675,7 +658,7 @@ func (l *pollLoop) close(c *pollClient) {
 			q.from.unsent -= len(q.msg)
 		}
 	}
-	c.state, c.in, c.out, c.pending = pollClosed, nil, nil, 0
+	c.state, c.in, c.out, c.pending = closed, nil, nil, 0
 	l.paused = time.Time{} // a descriptor is free: accept again
 }
 
@@ -693,19 +676,19 @@ func sockError(fd int) error {
 
 // checkDeadlines drops the clients whose write took longer than Timeout,
 // and closes the leaving ones whose time is up.
-func (l *pollLoop) checkDeadlines() {
+func (l *loop) checkDeadlines() {
 	for _, c := range l.clients {
 		switch {
 		case len(c.out) > 0 && !l.now.Before(c.writeStart.Add(l.timeout)):
 			l.drop(c, fmt.Errorf("write: %w", os.ErrDeadlineExceeded))
-		case len(c.out) == 0 && c.state == pollLeaving && !l.now.Before(c.lingerUntil):
+		case len(c.out) == 0 && c.state == leaving && !l.now.Before(c.lingerUntil):
 			l.close(c)
 		}
 	}
 }
 
 // closeAll closes every descriptor of the loop but the self-pipe's.
-func (l *pollLoop) closeAll() {
+func (l *loop) closeAll() {
 	for _, c := range l.clients {
 		l.close(c)
 	}
