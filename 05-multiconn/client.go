@@ -1,7 +1,6 @@
 package multiconn
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"example.com/sockets/05-multiconn/internal/wire"
 )
 
 // DefaultMessages are the tutorial's two messages.
@@ -49,6 +50,12 @@ type Result struct {
 	BytesSent     int64   // bytes written, on all connections
 	BytesReceived int64   // bytes read back, on all connections
 	Failures      []error // one per failed connection, each saying "connection N: ..."; sorted by N
+}
+
+// String sums up r's connections and bytes, as multiconn-client does when
+// every echo came back: "2 connections, 88 bytes sent, 88 received".
+func (r Result) String() string {
+	return fmt.Sprintf("%s, %s sent, %d received", plural(r.Conns, "connection"), plural(r.BytesSent, "byte"), r.BytesReceived)
 }
 
 // Run opens conns connections to the server at addr, all at once, each on
@@ -208,7 +215,7 @@ func (c *Client) receive(conn net.Conn, n int, want []byte) (int64, error) {
 			// One line per Read: a message may well come back in
 			// several pieces, or two messages in one.
 			c.logf("received %s from connection %d", preview(buf[:k]), n)
-			if i := firstDiff(buf[:k], want[got:got+k]); i >= 0 {
+			if i := wire.FirstDiff(buf[:k], want[got:got+k]); i >= 0 {
 				// Everything before buf matched want, so the server's
 				// words so far are want[:got] and then buf[:k].
 				head := append(want[:got:got], buf[:k]...)
@@ -245,20 +252,6 @@ func serverBusy(conn net.Conn, head []byte) (busy bool, more int) {
 	rest := make([]byte, len(BusyMessage)-len(head))
 	more, err := io.ReadFull(conn, rest)
 	return err == nil && string(rest) == BusyMessage[len(head):], more
-}
-
-// firstDiff returns the index of the first byte where a and b differ, or
-// -1 if they are equal. They have the same length.
-func firstDiff(a, b []byte) int {
-	if bytes.Equal(a, b) { // the common case, and a fast one
-		return -1
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return len(a)
 }
 
 func (c *Client) logf(format string, args ...any) {

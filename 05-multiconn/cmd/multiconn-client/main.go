@@ -4,9 +4,9 @@
 // does. Like the tutorial's client it takes HOST PORT NUM_CONNECTIONS; or
 // just NUM_CONNECTIONS, with -addr.
 //
-// With -repeat, -duration or -stream it is a load generator instead: it
-// keeps the server busy and prints how many messages, or bytes, per second
-// came back, and how long a round trip took.
+// With -repeat, -duration or -stream it is a load generator instead
+// (package load): it keeps the server busy and prints how many messages,
+// or bytes, per second came back, and how long a round trip took.
 //
 //	usage: multiconn-client [-m message]... [-timeout duration] [-q] [-repeat n] [-size bytes] [-duration d] [-stream] [-addr host:port | HOST PORT] NUM_CONNECTIONS
 package main
@@ -27,6 +27,7 @@ import (
 	"time"
 
 	multiconn "example.com/sockets/05-multiconn"
+	"example.com/sockets/05-multiconn/load"
 )
 
 // Bounds on the arguments, so that a typo cannot exhaust the machine.
@@ -128,7 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case !*stream && *repeat == 0 && *duration == 0:
 		return usageError("give -repeat or -duration a value above 0, or the test would never end")
 	}
-	l := &multiconn.Load{Conns: conns, Size: *size, Stream: *stream, Repeat: *repeat, Duration: *duration}
+	l := &load.Generator{Conns: conns, Size: *size, Stream: *stream, Repeat: *repeat, Duration: *duration}
 	if !*quiet {
 		l.Progress = stderr
 	}
@@ -145,7 +146,7 @@ func echoCheck(ctx context.Context, addr string, conns int, messages []string, t
 	res, err := client.Run(ctx, addr, conns, messages)
 	switch {
 	case err == nil:
-		fmt.Fprintf(stdout, "%s, %s sent, %d received: all echoed\n", plural(conns, "connection"), plural(res.BytesSent, "byte"), res.BytesReceived)
+		fmt.Fprintf(stdout, "%v: all echoed\n", res)
 		return 0
 	case ctx.Err() != nil:
 		return 130 // Ctrl-C: the shell's code for "ended by SIGINT"
@@ -179,7 +180,7 @@ func echoCheck(ctx context.Context, addr string, conns int, messages []string, t
 }
 
 // loadTest runs l and prints its result.
-func loadTest(ctx context.Context, l *multiconn.Load, addr string, stdout, stderr io.Writer) int {
+func loadTest(ctx context.Context, l *load.Generator, addr string, stdout, stderr io.Writer) int {
 	res, err := l.Run(ctx, addr)
 	switch {
 	case err == nil:
@@ -224,12 +225,4 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// plural says "1 connection" or "n connections".
-func plural[T int | int64](n T, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

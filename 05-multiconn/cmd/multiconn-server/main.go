@@ -94,9 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "multiconn-server: connections still closing after %v\n", closeWait)
 		code = 1
 	}
-	st := srv.Stats()
-	fmt.Fprintf(stdout, "server stopped: %s served, %d refused, %s echoed\n",
-		plural(st.Total, "connection"), st.Refused, plural(st.BytesOut, "byte"))
+	fmt.Fprintf(stdout, "server stopped: %v\n", srv.Stats())
 	return code
 }
 
@@ -120,12 +118,4 @@ func finishes(f func(), d time.Duration) bool {
 	case <-timer.C:
 		return false
 	}
-}
-
-// plural says "1 connection" or "n connections".
-func plural(n int64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -1,10 +1,11 @@
-package multiconn_test
+package load_test
 
 import (
 	"context"
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,7 +15,10 @@ import (
 
 	multiconn "example.com/sockets/05-multiconn"
 	"example.com/sockets/05-multiconn/internal/testutil"
+	"example.com/sockets/05-multiconn/load"
 )
+
+func TestMain(m *testing.M) { testutil.Main(m) }
 
 // The durations in these tests bound a run; none of them is a claim about
 // speed. What is checked is that every echo was counted and checked.
@@ -22,16 +26,16 @@ import (
 func TestLoadPingPong(t *testing.T) {
 	tests := []struct {
 		name string
-		load multiconn.Load
+		gen  load.Generator
 	}{
-		{"4 conns, 64 bytes", multiconn.Load{Conns: 4, Size: 64, Repeat: 100}},
-		{"1 byte: no room for the message number", multiconn.Load{Conns: 1, Size: 1, Repeat: 50}},
-		{"7 bytes", multiconn.Load{Conns: 3, Size: 7, Repeat: 20}},
-		{"100 kB", multiconn.Load{Conns: 2, Size: 100_000, Repeat: 5}},
+		{"4 conns, 64 bytes", load.Generator{Conns: 4, Size: 64, Repeat: 100}},
+		{"1 byte: no room for the message number", load.Generator{Conns: 1, Size: 1, Repeat: 50}},
+		{"7 bytes", load.Generator{Conns: 3, Size: 7, Repeat: 20}},
+		{"100 kB", load.Generator{Conns: 2, Size: 100_000, Repeat: 5}},
 		// More than the sockets' buffers hold: it must be written while
 		// its echo is read, or both sides end up blocked in Write.
-		{"32 MiB", multiconn.Load{Conns: 1, Size: 32 << 20, Repeat: 2}},
-		{"-repeat comes before -duration", multiconn.Load{Conns: 2, Size: 64, Repeat: 30, Duration: time.Hour}},
+		{"32 MiB", load.Generator{Conns: 1, Size: 32 << 20, Repeat: 2}},
+		{"-repeat comes before -duration", load.Generator{Conns: 2, Size: 64, Repeat: 30, Duration: time.Hour}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,12 +43,12 @@ func TestLoadPingPong(t *testing.T) {
 			srv := &multiconn.Server{}
 			r := testutil.StartServer(t, srv, multiconn.ErrServerClosed)
 
-			res, err := tt.load.Run(context.Background(), r.Addr)
+			res, err := tt.gen.Run(context.Background(), r.Addr)
 			require.NoError(t, err)
-			msgs := int64(tt.load.Conns * tt.load.Repeat)
-			assert.Equal(t, tt.load.Conns, res.Conns)
+			msgs := int64(tt.gen.Conns * tt.gen.Repeat)
+			assert.Equal(t, tt.gen.Conns, res.Conns)
 			assert.Equal(t, msgs, res.Msgs)
-			assert.Equal(t, msgs*int64(tt.load.Size), res.Bytes)
+			assert.Equal(t, msgs*int64(tt.gen.Size), res.Bytes)
 			assert.Equal(t, res.Bytes, srv.Stats().BytesIn, "the server got every byte")
 			assert.Positive(t, res.Elapsed)
 			assert.Positive(t, res.P50)
@@ -60,7 +64,7 @@ func TestLoadPingPong(t *testing.T) {
 func TestLoadPingPongForADuration(t *testing.T) {
 	srv := &multiconn.Server{}
 	r := testutil.StartServer(t, srv, multiconn.ErrServerClosed)
-	l := &multiconn.Load{Conns: 2, Size: 64, Duration: 100 * time.Millisecond}
+	l := &load.Generator{Conns: 2, Size: 64, Duration: 100 * time.Millisecond}
 	res, err := l.Run(context.Background(), r.Addr)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, res.Msgs, int64(2), "each connection makes at least one round trip")
@@ -74,7 +78,7 @@ func TestLoadStream(t *testing.T) {
 			testutil.CheckLeaks(t)
 			srv := &multiconn.Server{}
 			r := testutil.StartServer(t, srv, multiconn.ErrServerClosed)
-			l := &multiconn.Load{Conns: conns, Stream: true, Duration: 100 * time.Millisecond}
+			l := &load.Generator{Conns: conns, Stream: true, Duration: 100 * time.Millisecond}
 			res, err := l.Run(context.Background(), r.Addr)
 			require.NoError(t, err)
 			assert.Equal(t, conns, res.Conns)
@@ -113,13 +117,13 @@ func echoMessages(size int, change func(k int, msg []byte) bool) func(c net.Conn
 func TestLoadReportsWhatWentWrong(t *testing.T) {
 	tests := []struct {
 		name  string
-		load  multiconn.Load
+		gen   load.Generator
 		serve func(c net.Conn)
 		want  string
 	}{
 		{
 			name: "a byte changed",
-			load: multiconn.Load{Conns: 1, Size: 64, Repeat: 10},
+			gen:  load.Generator{Conns: 1, Size: 64, Repeat: 10},
 			serve: echoMessages(64, func(k int, msg []byte) bool {
 				if k == 3 {
 					msg[10] ^= 1
@@ -131,7 +135,7 @@ func TestLoadReportsWhatWentWrong(t *testing.T) {
 		{
 			// The message number in the first 8 bytes catches it.
 			name: "an old message echoed again",
-			load: multiconn.Load{Conns: 1, Size: 64, Repeat: 10},
+			gen:  load.Generator{Conns: 1, Size: 64, Repeat: 10},
 			serve: func(c net.Conn) {
 				var first []byte
 				echoMessages(64, func(k int, msg []byte) bool {
@@ -147,7 +151,7 @@ func TestLoadReportsWhatWentWrong(t *testing.T) {
 		},
 		{
 			name: "a byte changed in a message too small for a number",
-			load: multiconn.Load{Conns: 1, Size: 4, Repeat: 10},
+			gen:  load.Generator{Conns: 1, Size: 4, Repeat: 10},
 			serve: echoMessages(4, func(k int, msg []byte) bool {
 				if k == 2 {
 					msg[0] ^= 1
@@ -158,7 +162,7 @@ func TestLoadReportsWhatWentWrong(t *testing.T) {
 		},
 		{
 			name: "hangs up during a message",
-			load: multiconn.Load{Conns: 1, Size: 64, Repeat: 10},
+			gen:  load.Generator{Conns: 1, Size: 64, Repeat: 10},
 			serve: func(c net.Conn) {
 				echoMessages(64, func(k int, msg []byte) bool {
 					if k == 3 {
@@ -173,7 +177,7 @@ func TestLoadReportsWhatWentWrong(t *testing.T) {
 		{
 			// The run would last a minute; the wrong byte ends it.
 			name: "a byte changed in a stream",
-			load: multiconn.Load{Conns: 1, Stream: true, Duration: time.Minute},
+			gen:  load.Generator{Conns: 1, Stream: true, Duration: time.Minute},
 			serve: func(c net.Conn) {
 				buf := make([]byte, 4096)
 				for off := 0; ; {
@@ -194,7 +198,7 @@ func TestLoadReportsWhatWentWrong(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			testutil.CheckLeaks(t)
 			addr := misbehavingServer(t, tt.serve)
-			_, err := tt.load.Run(context.Background(), addr)
+			_, err := tt.gen.Run(context.Background(), addr)
 			assert.EqualError(t, err, tt.want)
 		})
 	}
@@ -205,7 +209,7 @@ func TestLoadConnectionRefused(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 
-	l := &multiconn.Load{Conns: 3, Size: 64, Repeat: 1}
+	l := &load.Generator{Conns: 3, Size: 64, Repeat: 1}
 	_, err := l.Run(context.Background(), addr)
 	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
 	// Any of the three may be the first to fail.
@@ -223,7 +227,7 @@ func TestLoadStopsWhenContextEnds(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		_, err := (&multiconn.Load{Conns: 2, Size: 64, Duration: time.Hour}).Run(ctx, addr)
+		_, err := (&load.Generator{Conns: 2, Size: 64, Duration: time.Hour}).Run(ctx, addr)
 		done <- err
 	}()
 	for range 2 {
@@ -238,19 +242,19 @@ func TestLoadStopsWhenContextEnds(t *testing.T) {
 func TestLoadProgress(t *testing.T) {
 	tests := []struct {
 		name string
-		load multiconn.Load
+		gen  load.Generator
 		want string
 	}{
-		{"ping-pong", multiconn.Load{Conns: 1, Size: 64, Duration: 1100 * time.Millisecond}, `^(\d+s: \d+ msgs, \d+ msgs/s\n)+$`},
-		{"stream", multiconn.Load{Conns: 1, Stream: true, Duration: 1100 * time.Millisecond}, `^(\d+s: \d+(\.\d)? [kMG]?B, \d+\.\d MB/s\n)+$`},
+		{"ping-pong", load.Generator{Conns: 1, Size: 64, Duration: 1100 * time.Millisecond}, `^(\d+s: \d+ msgs, \d+ msgs/s\n)+$`},
+		{"stream", load.Generator{Conns: 1, Stream: true, Duration: 1100 * time.Millisecond}, `^(\d+s: \d+(\.\d)? [kMG]?B, \d+\.\d MB/s\n)+$`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := testutil.StartServer(t, &multiconn.Server{}, multiconn.ErrServerClosed)
 			var progress testutil.Buffer
-			tt.load.Progress = &progress
-			_, err := tt.load.Run(context.Background(), r.Addr)
+			tt.gen.Progress = &progress
+			_, err := tt.gen.Run(context.Background(), r.Addr)
 			require.NoError(t, err)
 			assert.Regexp(t, tt.want, progress.String())
 		})
@@ -260,21 +264,21 @@ func TestLoadProgress(t *testing.T) {
 func TestLoadChecksArguments(t *testing.T) {
 	tests := []struct {
 		name string
-		load multiconn.Load
+		gen  load.Generator
 		want string
 	}{
-		{"no connections", multiconn.Load{Size: 64, Repeat: 1}, "load: 0 connections: need at least 1"},
-		{"size 0", multiconn.Load{Conns: 1, Repeat: 1}, "load: -size must be at least 1"},
-		{"negative repeat", multiconn.Load{Conns: 1, Size: 64, Repeat: -1}, "load: -repeat must not be negative"},
-		{"negative duration", multiconn.Load{Conns: 1, Size: 64, Duration: -time.Second}, "load: -duration must not be negative"},
-		{"no bound", multiconn.Load{Conns: 1, Size: 64}, "load: give -repeat or -duration (or both), or the run would never end"},
-		{"stream without duration", multiconn.Load{Conns: 1, Stream: true}, "load: -stream needs a -duration"},
-		{"stream with repeat", multiconn.Load{Conns: 1, Stream: true, Repeat: 5, Duration: time.Second}, "load: -repeat counts ping-pong messages, and -stream sends none"},
+		{"no connections", load.Generator{Size: 64, Repeat: 1}, "load: 0 connections: need at least 1"},
+		{"size 0", load.Generator{Conns: 1, Repeat: 1}, "load: -size must be at least 1"},
+		{"negative repeat", load.Generator{Conns: 1, Size: 64, Repeat: -1}, "load: -repeat must not be negative"},
+		{"negative duration", load.Generator{Conns: 1, Size: 64, Duration: -time.Second}, "load: -duration must not be negative"},
+		{"no bound", load.Generator{Conns: 1, Size: 64}, "load: give -repeat or -duration (or both), or the run would never end"},
+		{"stream without duration", load.Generator{Conns: 1, Stream: true}, "load: -stream needs a -duration"},
+		{"stream with repeat", load.Generator{Conns: 1, Stream: true, Repeat: 5, Duration: time.Second}, "load: -repeat counts ping-pong messages, and -stream sends none"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// Nothing listens on port 1: Run must fail before dialing.
-			_, err := tt.load.Run(context.Background(), "127.0.0.1:1")
+			_, err := tt.gen.Run(context.Background(), "127.0.0.1:1")
 			assert.EqualError(t, err, tt.want)
 		})
 	}
@@ -283,23 +287,23 @@ func TestLoadChecksArguments(t *testing.T) {
 func TestLoadResultString(t *testing.T) {
 	tests := []struct {
 		name string
-		res  multiconn.LoadResult
+		res  load.Result
 		want string
 	}{
 		{
 			name: "ping-pong",
-			res: multiconn.LoadResult{Conns: 100, Msgs: 1234567, Bytes: 1234567 * 64, Elapsed: 5 * time.Second,
+			res: load.Result{Conns: 100, Msgs: 1234567, Bytes: 1234567 * 64, Elapsed: 5 * time.Second,
 				P50: 380*time.Microsecond + 321, P90: 520 * time.Microsecond, P99: 1149 * time.Microsecond},
 			want: "100 conns, 64-byte messages: 1234567 msgs in 5.0s, 246913 msgs/s, 15.8 MB/s, latency p50 380µs p90 520µs p99 1.1ms",
 		},
 		{
 			name: "stream",
-			res:  multiconn.LoadResult{Conns: 1, Bytes: 17_100_000_000, Elapsed: 5 * time.Second},
+			res:  load.Result{Conns: 1, Bytes: 17_100_000_000, Elapsed: 5 * time.Second},
 			want: "1 conn, stream: 17.1 GB in 5.0s, 3420.0 MB/s",
 		},
 		{
 			name: "slow",
-			res: multiconn.LoadResult{Conns: 2, Msgs: 10, Bytes: 10, Elapsed: 2500 * time.Millisecond,
+			res: load.Result{Conns: 2, Msgs: 10, Bytes: 10, Elapsed: 2500 * time.Millisecond,
 				P50: 12345 * time.Microsecond, P90: 250 * time.Millisecond, P99: 1234 * time.Millisecond},
 			want: "2 conns, 1-byte messages: 10 msgs in 2.5s, 4 msgs/s, 0.0 MB/s, latency p50 12.3ms p90 250ms p99 1.23s",
 		},
@@ -312,5 +316,57 @@ func TestLoadResultString(t *testing.T) {
 	res := tests[0].res
 	assert.InDelta(t, 246913.4, res.MsgsPerSec(), 0.1)
 	assert.InDelta(t, 15.802, res.MBPerSec(), 0.001)
-	assert.Zero(t, multiconn.LoadResult{}.MsgsPerSec(), "no time, no rate")
+	assert.Zero(t, load.Result{}.MsgsPerSec(), "no time, no rate")
+}
+
+// misbehavingServer is a fake server for tests of the load generator (a
+// copy of the one the client's tests use): it accepts connections until the
+// test ends and serves each with serve, on a goroutine of its own, with a
+// deadline of testutil.Timeout. The connection is closed when serve
+// returns. At cleanup the listener and every connection are closed, and the
+// goroutines waited for.
+func misbehavingServer(t *testing.T, serve func(c net.Conn)) string {
+	t.Helper()
+	ln := testutil.Listen(t)
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		conns  []net.Conn
+		closed bool
+	)
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.SetDeadline(time.Now().Add(testutil.Timeout))
+			mu.Lock()
+			if closed {
+				c.Close()
+			}
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() {
+				defer c.Close()
+				serve(c)
+			})
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		closed = true
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		done := make(chan struct{})
+		go func() {
+			wg.Wait()
+			close(done)
+		}()
+		testutil.Receive(t, done, "the fake server's goroutines to end")
+	})
+	return ln.Addr().String()
 }

@@ -1,4 +1,13 @@
-package multiconn
+// Package load is chapter 05's client as a load generator, the one behind
+// multiconn-client's -repeat, -duration and -stream flags: it keeps an echo
+// server busy with many connections, checks every echo byte for byte, and
+// measures how fast the echoes come back. It is a tool for the chapter's
+// measurements, not part of the lesson: the chapter's client is
+// multiconn.Client.
+//
+// load.go runs the connections, result.go sums up a run, and histogram.go
+// counts the round trips' latencies.
+package load
 
 import (
 	"context"
@@ -6,24 +15,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"math/bits"
 	"net"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"example.com/sockets/05-multiconn/internal/wire"
 )
 
-// Load is the client as a load generator: it keeps an echo server busy
-// with many connections and measures how fast the echoes come back.
+// Generator is the client as a load generator: it keeps an echo server
+// busy with many connections and measures how fast the echoes come back.
 //
 // In ping-pong mode (the default) every connection has one message of
 // Size bytes in flight: it writes the message, reads its echo, checks it,
 // and writes the next one. That measures messages per second and the time
 // a round trip takes. In stream mode every connection writes without
 // waiting while it reads the echo: that measures bytes per second.
-type Load struct {
+type Generator struct {
 	Conns    int           // connections, at least 1
 	Size     int           // bytes per message, at least 1 (ping-pong); ignored by Stream
 	Stream   bool          // one-way stream of bytes per connection, echoed back, instead of ping-pong messages
@@ -32,45 +41,7 @@ type Load struct {
 	Progress io.Writer     // if not nil, a progress line about every second: "3s: 612345 msgs, 204115 msgs/s"
 }
 
-// LoadResult is what a Load run measured.
-type LoadResult struct {
-	Conns   int
-	Msgs    int64         // round trips completed (ping-pong)
-	Bytes   int64         // bytes echoed back and checked
-	Elapsed time.Duration // from the moment every connection was open to the last echo
-
-	// Round-trip latency (ping-pong only): from the first byte of a
-	// message written to the last byte of its echo read. Each is within
-	// about 3% of the true percentile: see histogram.
-	P50, P90, P99 time.Duration
-}
-
-// MsgsPerSec returns the round trips per second.
-func (r LoadResult) MsgsPerSec() float64 { return perSecond(float64(r.Msgs), r.Elapsed) }
-
-// MBPerSec returns the megabytes (1e6 bytes) echoed per second.
-func (r LoadResult) MBPerSec() float64 { return perSecond(float64(r.Bytes), r.Elapsed) / 1e6 }
-
-// String sums up r on one line. A ping-pong run counts messages and a
-// stream counts none, which is how String tells them apart:
-//
-//	100 conns, 64-byte messages: 1234567 msgs in 5.0s, 246913 msgs/s, 15.8 MB/s, latency p50 380µs p90 520µs p99 1.1ms
-//	1 conn, stream: 17.1 GB in 5.0s, 3420.0 MB/s
-func (r LoadResult) String() string {
-	conns := fmt.Sprintf("%d conns", r.Conns)
-	if r.Conns == 1 {
-		conns = "1 conn"
-	}
-	elapsed := fmt.Sprintf("%.1fs", r.Elapsed.Seconds())
-	if r.Msgs == 0 {
-		return fmt.Sprintf("%s, stream: %s in %s, %.1f MB/s", conns, byteCount(r.Bytes), elapsed, r.MBPerSec())
-	}
-	return fmt.Sprintf("%s, %d-byte messages: %d msgs in %s, %.0f msgs/s, %.1f MB/s, latency p50 %v p90 %v p99 %v",
-		conns, r.Bytes/r.Msgs, r.Msgs, elapsed, r.MsgsPerSec(), r.MBPerSec(),
-		roundLatency(r.P50), roundLatency(r.P90), roundLatency(r.P99))
-}
-
-// Bounds of a Load run.
+// Bounds of a run.
 const (
 	// loadOpTimeout bounds every dial, Read and Write: a server that
 	// stops answering ends the run with an error instead of hanging it.
@@ -109,13 +80,13 @@ const (
 // server that hangs up or goes silent for 10 seconds) and returns an error
 // naming the connection. If ctx ends first, it returns ctx's error. Either
 // way it returns what it measured so far.
-func (l *Load) Run(ctx context.Context, addr string) (LoadResult, error) {
+func (l *Generator) Run(ctx context.Context, addr string) (Result, error) {
 	if err := l.check(); err != nil {
-		return LoadResult{}, err
+		return Result{}, err
 	}
 	conns, err := dialAll(ctx, addr, l.Conns)
 	if err != nil {
-		return LoadResult{Conns: l.Conns}, err
+		return Result{Conns: l.Conns}, err
 	}
 	defer closeAll(conns)
 
@@ -188,7 +159,7 @@ func (l *Load) Run(ctx context.Context, addr string) (LoadResult, error) {
 
 // check validates l. The messages name the command's flags: they are
 // what a user of multiconn-client gets wrong.
-func (l *Load) check() error {
+func (l *Generator) check() error {
 	switch {
 	case l.Conns < 1:
 		return fmt.Errorf("load: %d connections: need at least 1", l.Conns)
@@ -247,7 +218,7 @@ func closeAll(conns []net.Conn) {
 	}
 }
 
-// loadRun is the state that a Load run's connections share.
+// loadRun is the state that a run's connections share.
 type loadRun struct {
 	conns   []net.Conn
 	size    int       // bytes per message (ping-pong)
@@ -295,9 +266,9 @@ func (r *loadRun) pingPong(conn net.Conn, id int) error {
 	}
 	echo := make([]byte, r.size)
 	written := make(chan error, 1) // for big messages: see inlineWrite
-	var dl deadline
+	var dl wire.Deadline
 	for k := 0; r.repeat == 0 || k < r.repeat; k++ {
-		dl.arm(conn.SetDeadline, loadOpTimeout)
+		dl.Arm(conn.SetDeadline, loadOpTimeout)
 		start := time.Now()
 		if r.over(start, k == 0) {
 			return nil
@@ -329,7 +300,7 @@ func (r *loadRun) pingPong(conn net.Conn, id int) error {
 			return err
 		}
 		r.latency.record(time.Since(start))
-		if i := firstDiff(echo, msg); i >= 0 {
+		if i := wire.FirstDiff(echo, msg); i >= 0 {
 			return fmt.Errorf("echo of message %d differs from what was sent at byte %d", k+1, i)
 		}
 	}
@@ -373,9 +344,9 @@ func (r *loadRun) stream(conn net.Conn) error {
 
 // streamWrite is stream's writer. It counts what it writes in sent.
 func (r *loadRun) streamWrite(conn net.Conn, sent *atomic.Int64) error {
-	var dl deadline
+	var dl wire.Deadline
 	for first := true; ; first = false {
-		dl.arm(conn.SetWriteDeadline, loadOpTimeout)
+		dl.Arm(conn.SetWriteDeadline, loadOpTimeout)
 		if r.over(time.Now(), first) {
 			break
 		}
@@ -401,13 +372,13 @@ func (r *loadRun) streamWrite(conn net.Conn, sent *atomic.Int64) error {
 func (r *loadRun) streamRead(conn net.Conn, sent *atomic.Int64) (int64, error) {
 	buf := make([]byte, streamChunk)
 	var got int64
-	var dl deadline
+	var dl wire.Deadline
 	for {
-		dl.arm(conn.SetReadDeadline, loadOpTimeout)
+		dl.Arm(conn.SetReadDeadline, loadOpTimeout)
 		n, err := conn.Read(buf)
 		if n > 0 {
 			off := int(got % streamPeriod)
-			if i := firstDiff(buf[:n], r.pattern[off:off+n]); i >= 0 {
+			if i := wire.FirstDiff(buf[:n], r.pattern[off:off+n]); i >= 0 {
 				return got, fmt.Errorf("echo differs from what was sent at byte %d", got+int64(i))
 			}
 			got += int64(n)
@@ -447,9 +418,9 @@ func (r *loadRun) progress(w io.Writer, elapsed time.Duration) {
 	fmt.Fprintf(w, "%v: %d msgs, %.0f msgs/s\n", elapsed.Round(time.Second), n, perSecond(float64(n), elapsed))
 }
 
-// result is the run's LoadResult, elapsed after its start.
-func (r *loadRun) result(elapsed time.Duration) LoadResult {
-	res := LoadResult{Conns: len(r.conns), Elapsed: elapsed}
+// result is the run's Result, elapsed after its start.
+func (r *loadRun) result(elapsed time.Duration) Result {
+	res := Result{Conns: len(r.conns), Elapsed: elapsed}
 	if r.pattern != nil {
 		res.Bytes = r.bytes.Load()
 		return res
@@ -460,118 +431,4 @@ func (r *loadRun) result(elapsed time.Duration) LoadResult {
 	res.P90 = r.latency.percentile(90)
 	res.P99 = r.latency.percentile(99)
 	return res
-}
-
-// A histogram counts durations in buckets, so that its size does not grow
-// with the number of round trips: 512 counters, 4 KB, whether a run makes
-// a hundred round trips or a hundred million.
-//
-// The buckets are log-linear: each power of two is split into 16 buckets
-// of equal width. Durations below 16ns have a bucket each; [16ns, 32ns)
-// has 16 buckets 1ns wide, [32ns, 64ns) has 16 buckets 2ns wide, and so on
-// up to [2^34ns, 2^35ns), about 17 to 34 seconds, where longer durations
-// are counted too. A bucket is at most 1/16 of its lower bound wide, and a
-// percentile is reported as the middle of its bucket: within 1/32, about
-// 3%, of the true value. For a round trip of 380µs that is ±12µs.
-//
-// The connections record into one histogram with atomic adds, so the
-// histogram can be read while they run, for progress lines.
-type histogram struct {
-	counts [histBuckets]atomic.Int64
-}
-
-const (
-	histSubBits = 4                // 16 buckets per power of two
-	histSub     = 1 << histSubBits // 16
-	histMaxBits = 35               // durations up to 2^35ns have a bucket of their own
-	// The last power of two, [2^34ns, 2^35ns), starts at bucket
-	// (34-histSubBits)*histSub: see bucket.
-	histBuckets = (histMaxBits - histSubBits + 1) * histSub // 512
-)
-
-// bucket returns the index of the bucket for d.
-func bucket(d time.Duration) int {
-	v := uint64(max(d, 0))
-	if v < histSub {
-		return int(v) // exact
-	}
-	// v has e more bits than the 5 that v>>e keeps: the leading 1 and
-	// the 4 that pick one of the power of two's 16 buckets.
-	e := bits.Len64(v) - histSubBits - 1
-	return min(e*histSub+int(v>>e), histBuckets-1)
-}
-
-// bucketMiddle returns the duration in the middle of bucket i: the inverse
-// of bucket, to within half a bucket.
-func bucketMiddle(i int) time.Duration {
-	if i < histSub {
-		return time.Duration(i)
-	}
-	e := i/histSub - 1
-	low := uint64(histSub+i%histSub) << e
-	return time.Duration(low + (uint64(1)<<e)/2)
-}
-
-func (h *histogram) record(d time.Duration) { h.counts[bucket(d)].Add(1) }
-
-// count returns the number of durations recorded.
-func (h *histogram) count() int64 {
-	var n int64
-	for i := range h.counts {
-		n += h.counts[i].Load()
-	}
-	return n
-}
-
-// percentile returns the duration that p percent of the recorded ones do
-// not exceed, to within half a bucket; 0 if none were recorded.
-func (h *histogram) percentile(p float64) time.Duration {
-	total := h.count()
-	if total == 0 {
-		return 0
-	}
-	rank := max(int64(math.Ceil(p/100*float64(total))), 1) // 1-based
-	var seen int64
-	for i := range h.counts {
-		seen += h.counts[i].Load()
-		if seen >= rank {
-			return bucketMiddle(i)
-		}
-	}
-	return bucketMiddle(histBuckets - 1)
-}
-
-// perSecond returns n per second of d; 0 for no time at all.
-func perSecond(n float64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return n / d.Seconds()
-}
-
-// byteCount shows n bytes in decimal units: 950 B, 15.8 MB, 17.1 GB.
-func byteCount(n int64) string {
-	switch {
-	case n < 1000:
-		return fmt.Sprintf("%d B", n)
-	case n < 1e6:
-		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
-	case n < 1e9:
-		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-	}
-	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
-}
-
-// roundLatency rounds d to two or three significant digits, which is all
-// a histogram bucket can tell: 380µs, 1.1ms, 12.3ms, 250ms, 1.25s.
-func roundLatency(d time.Duration) time.Duration {
-	switch {
-	case d < time.Millisecond:
-		return d.Round(time.Microsecond)
-	case d < 100*time.Millisecond:
-		return d.Round(100 * time.Microsecond)
-	case d < time.Second:
-		return d.Round(time.Millisecond)
-	}
-	return d.Round(10 * time.Millisecond)
 }
