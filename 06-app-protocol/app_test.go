@@ -406,6 +406,35 @@ func TestIsError(t *testing.T) {
 	}
 }
 
+// Show is how the client prints what a server sent: printable text as it
+// is, without quotes (the tutorial's lines); anything else escaped, as the
+// server's log does (message.Quote); and either cut after about 200
+// bytes, never in the middle of a character.
+func TestShow(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+	}{
+		{"", ""},
+		{"Follow the white rabbit. 🐰", "Follow the white rabbit. 🐰"},
+		{`{"result": "No match for 'it\'s'."}`, `{"result": "No match for 'it\'s'."}`},
+		{"`backquotes` and 'quotes'", "`backquotes` and 'quotes'"},
+		{"\x1b[2J\x1b[Hcleared", `"\x1b[2J\x1b[Hcleared"`},
+		{"red\r\nclosing connection to 10.9.8.7:6543", `"red\r\nclosing connection to 10.9.8.7:6543"`},
+		{"bell\x07 and DEL\x7f", `"bell\a and DEL\x7f"`},
+		{"C1\u009b2J and a line separator\u2028", `"C1\u009b2J and a line separator\u2028"`},
+		{"not UTF-8: \xff", `"not UTF-8: \xff"`},
+		{strings.Repeat("x", 200), strings.Repeat("x", 200)},
+		{strings.Repeat("x", 201), strings.Repeat("x", 200) + "... (201 bytes)"},
+		{strings.Repeat("🐰", 60), strings.Repeat("🐰", 50) + "... (240 bytes)"},
+		{strings.Repeat("x", 1000) + "\x1b", strings.Repeat("x", 200) + "... (1001 bytes)"},
+		{strings.Repeat("\x1b", 1000), `"` + strings.Repeat(`\x1b`, 49) + `"... (1000 bytes)`},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, app.Show(tt.in), "Show(%.80q)", tt.in)
+	}
+}
+
 // Repr writes what Python's repr(bytes) writes. Every want below was
 // printed by Python 3.11.
 func TestRepr(t *testing.T) {

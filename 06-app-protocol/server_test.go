@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	app "example.com/sockets/06-app-protocol"
+	"example.com/sockets/06-app-protocol/internal/demo"
 	"example.com/sockets/06-app-protocol/internal/testutil"
 	"example.com/sockets/06-app-protocol/message"
 )
@@ -482,6 +483,12 @@ func TestServerManyIdleConnections(t *testing.T) {
 	assert.NotContains(t, logs.String(), "closing connection to", "no connection was dropped")
 }
 
+// floodTimeout is how long a flooder's Write may wait (demo.Flood) before
+// it gives up on a server that does not read: see
+// TestServerDropsAClientThatNeverReads for why a flood against the real
+// server can end that way.
+const floodTimeout = 2 * time.Second
+
 // A client that sends requests and never reads their responses: the
 // server's Write blocks once the buffers are full, and after WriteTimeout
 // it drops the client with a "write" error. Another client is served
@@ -499,11 +506,9 @@ func TestServerDropsAClientThatNeverReads(t *testing.T) {
 	// here nearly always). If it closes with nothing unread, no reset goes
 	// out then: the flooder learns only when its next segment reaches the
 	// closed socket, and a flooder waiting for a window to open may first
-	// wait out its Client's Timeout (ErrNotReading; seen under load with
-	// the default buffer sizes). Either way the flood ends with an error.
-	flooder, err := (&app.Client{Timeout: 2 * time.Second}).Dial(context.Background(), r.Addr)
-	require.NoError(t, err)
-	defer flooder.Close()
+	// wait out its timeout (ErrNotReading; seen under load with the
+	// default buffer sizes). Either way the flood ends with an error.
+	flooder := testutil.Dial(t, r.Addr)
 	type floodResult struct {
 		sent int64
 		err  error
@@ -511,7 +516,7 @@ func TestServerDropsAClientThatNeverReads(t *testing.T) {
 	flooded := make(chan floodResult, 1)
 	req := appMustRequest(t, "search", "morpheus")
 	go func() {
-		sent, err := flooder.Flood(context.Background(), req)
+		sent, err := demo.Flood(context.Background(), flooder, req, floodTimeout)
 		flooded <- floodResult{sent, err}
 	}()
 
@@ -520,7 +525,7 @@ func TestServerDropsAClientThatNeverReads(t *testing.T) {
 
 	res := testutil.Receive(t, flooded, "the flood to end")
 	require.Error(t, res.err, "the server hung up, so the flood ends with an error")
-	if !errors.Is(res.err, app.ErrNotReading) {
+	if !errors.Is(res.err, demo.ErrNotReading) {
 		assert.True(t, errors.Is(res.err, syscall.ECONNRESET) || errors.Is(res.err, syscall.EPIPE), "want a reset or broken pipe: %v", res.err)
 	}
 	assert.Positive(t, res.sent)
@@ -531,39 +536,6 @@ func TestServerDropsAClientThatNeverReads(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(logs.String(), ": write: "), logs.String())
 	assert.Zero(t, srv.Stats().Rejected, "a slow reader is not a bad request")
 	assert.Equal(t, ringAnswer, other.ask(t, "search", "ring"), "still served after the drop")
-}
-
-// The tutorial's app-server-test.py: a server that never reads. The
-// client's writes fill the buffers and then wait; Flood says so after the
-// Client's Timeout. Close does not wait for held connections to end by
-// themselves: it ends them.
-func TestNeverReadServer(t *testing.T) {
-	srv := &app.Server{NeverRead: true}
-	r, logs := startAppServer(t, srv)
-	testutil.WaitFor(t, "the listening line", func() bool { return strings.Contains(logs.String(), "(and never reading)") })
-
-	conn, err := (&app.Client{Timeout: 300 * time.Millisecond}).Dial(context.Background(), r.Addr)
-	require.NoError(t, err)
-	defer conn.Close()
-	sent, err := conn.Flood(context.Background(), appMustRequest(t, "search", "morpheus"))
-	require.ErrorIs(t, err, app.ErrNotReading)
-	assert.Contains(t, err.Error(), "300ms")
-	assert.Positive(t, sent)
-
-	// A second, raw connection, held open and unread as well.
-	held := dialApp(t, r.Addr)
-	held.sendRaw(t, appWire(t, appMustRequest(t, "search", "ring")))
-	testutil.WaitFor(t, "the held connection to be accepted", func() bool {
-		return strings.Contains(logs.String(), "accepted connection from "+held.LocalAddr().String())
-	})
-	assert.Zero(t, srv.Stats().Requests, "nothing was read")
-
-	closed := make(chan error, 1)
-	go func() { closed <- srv.Close() }()
-	require.NoError(t, testutil.Receive(t, closed, "Close to return with connections held"))
-	_, err = held.Read(make([]byte, 1))
-	require.Error(t, err, "Close ended the held connection")
-	assert.True(t, errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET), "want EOF or a reset: %v", err)
 }
 
 // Close while clients are connected, one in the middle of a request and
@@ -693,13 +665,10 @@ func TestBadClientsDoNotHurtAGoodOne(t *testing.T) {
 		})
 	}
 	for range flooders {
-		// Timeout: see TestServerDropsAClientThatNeverReads.
-		conn, err := (&app.Client{Timeout: 2 * time.Second}).Dial(context.Background(), r.Addr)
-		require.NoError(t, err)
-		t.Cleanup(func() { conn.Close() })
+		conn := testutil.Dial(t, r.Addr)
 		req := appMustRequest(t, "binary", "hello")
 		wg.Go(func() {
-			_, err := conn.Flood(context.Background(), req)
+			_, err := demo.Flood(context.Background(), conn, req, floodTimeout)
 			assert.Error(t, err, "the server drops a flooder")
 		})
 	}

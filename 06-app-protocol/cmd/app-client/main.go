@@ -7,7 +7,7 @@
 //
 // With -flood it sends its request over and over and never reads an
 // answer: the tutorial's app-client-test.py, for watching the kernel's
-// buffers fill.
+// buffers fill (demo.Flood).
 //
 //	usage: app-client [-timeout d] [-flood] [-addr host:port | HOST PORT] ACTION VALUE [ACTION VALUE]...
 package main
@@ -25,8 +25,10 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	app "example.com/sockets/06-app-protocol"
+	"example.com/sockets/06-app-protocol/internal/demo"
 	"example.com/sockets/06-app-protocol/message"
 )
 
@@ -87,21 +89,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		reqs = append(reqs, req)
 	}
 
-	client := &app.Client{Log: log.New(stdout, "", 0), Timeout: *timeout}
+	logger := log.New(stdout, "", 0)
+	if *flood {
+		return floodServer(ctx, *addr, reqs[0], *timeout, logger, stderr)
+	}
+	client := &app.Client{Log: logger, Timeout: *timeout}
 	conn, err := client.Dial(ctx, *addr)
 	if err != nil {
-		if ctx.Err() != nil {
-			return 130
-		}
-		fmt.Fprintf(stderr, "app-client: %v\n", err)
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			fmt.Fprintln(stderr, refusedHint(*addr))
-		}
-		return 1
-	}
-	if *flood {
-		code := floodServer(ctx, conn, reqs[0], stdout, stderr)
-		return code
+		return dialFailed(ctx, *addr, err, stderr)
 	}
 	code := 0
 	for _, req := range reqs {
@@ -113,8 +108,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
+// dialFailed reports a failed dial, with a hint when nothing listens at
+// addr, and returns the exit code.
+func dialFailed(ctx context.Context, addr string, err error, stderr io.Writer) int {
+	if ctx.Err() != nil {
+		return 130
+	}
+	fmt.Fprintf(stderr, "app-client: %v\n", err)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		fmt.Fprintln(stderr, refusedHint(addr))
+	}
+	return 1
+}
+
 // ask sends one request and prints the answer, as the tutorial's client
-// does: "got result: …" for JSON, "got response: b'…'" for binary.
+// does: "got result: …" for JSON, "got response: b'…'" for binary. What
+// the server sent is shown as app.Show and app.Repr show it: escaped if
+// it holds a control character, and cut after about 200 bytes.
 func ask(ctx context.Context, conn *app.Conn, req message.Message, stdout, stderr io.Writer) int {
 	resp, err := conn.Do(ctx, req)
 	if err != nil {
@@ -130,22 +140,30 @@ func ask(ctx context.Context, conn *app.Conn, req message.Message, stdout, stder
 		fmt.Fprintf(stderr, "app-client: %v\n", err)
 		return 1
 	case !isJSON:
-		fmt.Fprintf(stdout, "got response: %s\n", app.Repr(resp.Content, len(resp.Content)))
+		fmt.Fprintf(stdout, "got response: %s\n", app.Repr(resp.Content, message.MaxQuoted))
 	case app.IsError(result):
-		fmt.Fprintf(stdout, "got result: %s\n", result)
+		fmt.Fprintf(stdout, "got result: %s\n", app.Show(result))
 		fmt.Fprintln(stderr, "app-client: the server answered with an error")
 		return 1
 	default:
-		fmt.Fprintf(stdout, "got result: %s\n", result)
+		fmt.Fprintf(stdout, "got result: %s\n", app.Show(result))
 	}
 	return 0
 }
 
-// floodServer is the tutorial's app-client-test.py: it writes until the
-// server's buffers, and then its own, are full.
-func floodServer(ctx context.Context, conn *app.Conn, req message.Message, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stdout, "sending the request over and over, and reading nothing")
-	sent, err := conn.Flood(ctx, req)
+// floodServer is the tutorial's app-client-test.py: it connects as the
+// client does, then writes until the server's buffers, and then its own,
+// are full (demo.Flood).
+func floodServer(ctx context.Context, addr string, req message.Message, timeout time.Duration, logger *log.Logger, stderr io.Writer) int {
+	logger.Printf("starting connection to %s", addr)
+	d := net.Dialer{Timeout: timeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return dialFailed(ctx, addr, err, stderr)
+	}
+	logger.Print("sending the request over and over, and reading nothing")
+	sent, err := demo.Flood(ctx, conn, req, timeout)
+	logger.Printf("closing connection to %s", addr)
 	conn.Close()
 	if ctx.Err() != nil {
 		fmt.Fprintf(stderr, "app-client: stopped after %d bytes\n", sent)

@@ -4,6 +4,11 @@
 // takes the address as HOST PORT; -addr does the same. Ctrl-C stops it: it
 // hangs up on every client, then prints a summary.
 //
+// With -never-read it accepts connections and never reads them: the
+// tutorial's app-server-test.py, for watching the kernel's buffers fill
+// (demo.NeverReadServer). -q still applies then; the limits and timeouts,
+// which are the real server's, do not.
+//
 //	usage: app-server [-q] [-max-content bytes] [-max-conns n] [-max-memory bytes] [-idle d] [-read-timeout d] [-write-timeout d] [-never-read] [-addr host:port | HOST PORT]
 package main
 
@@ -21,6 +26,7 @@ import (
 	"time"
 
 	app "example.com/sockets/06-app-protocol"
+	"example.com/sockets/06-app-protocol/internal/demo"
 	"example.com/sockets/06-app-protocol/message"
 )
 
@@ -79,8 +85,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	srv := &app.Server{
-		Log:          log.New(stdout, "", 0),
+	logger := log.New(stdout, "", 0)
+	appServer := &app.Server{
+		Log:          logger,
 		Quiet:        *quiet,
 		MaxContent:   *maxContent,
 		MaxConns:     *maxConns,
@@ -88,7 +95,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		IdleTimeout:  *idle,
 		ReadTimeout:  *readTimeout,
 		WriteTimeout: *writeTimeout,
-		NeverRead:    *neverRead,
+	}
+	var srv interface {
+		Serve(net.Listener) error
+		Close() error
+	} = appServer
+	if *neverRead {
+		// The demonstration serves instead, and appServer, left unused,
+		// counts nothing: the summary says so.
+		srv = &demo.NeverReadServer{Log: logger, Quiet: *quiet}
 	}
 	stopOnCancel := context.AfterFunc(ctx, func() { srv.Close() })
 	defer stopOnCancel()
@@ -108,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "app-server: connections still closing after %v\n", closeWait)
 		code = 1
 	}
-	st := srv.Stats()
+	st := appServer.Stats()
 	fmt.Fprintf(stdout, "server stopped: %s answered, %s rejected, %d refused\n",
 		plural(st.Requests, "request"), plural(st.Rejected, "client"), st.Refused)
 	return code
