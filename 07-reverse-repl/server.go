@@ -69,7 +69,7 @@ func (s *Server) Serve(ln net.Listener) error {
 
 	s.logf("listening on %s", ln.Addr())
 	for {
-		conn, err := s.accept(ln) // blocks until a client connects
+		conn, err := s.accept(ln) // ln.Accept, retried when out of descriptors
 		if err != nil {
 			if s.isClosed() {
 				return ErrServerClosed
