@@ -65,7 +65,7 @@ func TestCommandsTalkAndStopOnCtrlC(t *testing.T) {
 
 	assert.Equal(t, 1, waiting.Wait())
 	assert.Equal(t, threaded.Welcome+threaded.Goodbye, waiting.Stdout())
-	assert.Equal(t, "threaded-client: "+addr+": unexpected line \"Server shutting down. Goodbye.\"\n", waiting.Stderr())
+	assert.Equal(t, "threaded-client: "+addr+": the server is shutting down\n", waiting.Stderr())
 }
 
 func TestClientSeesLongLineError(t *testing.T) {

@@ -5,6 +5,7 @@ package threaded
 // the server only while a reply is due.
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -49,6 +50,9 @@ func (r *replies) expect(reply string) {
 func (r *replies) arrived(line string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if line == strings.TrimSuffix(Goodbye, "\n") {
+		return errGoodbye // Shutdown: no more replies will come
+	}
 	if len(r.want) == 0 {
 		return fmt.Errorf("unexpected line %s", quoted(line))
 	}
@@ -63,6 +67,9 @@ func (r *replies) arrived(line string) error {
 	r.setDeadlineLocked()
 	return nil
 }
+
+// errGoodbye is what Talk says when the server, shutting down, says Goodbye.
+var errGoodbye = errors.New("the server is shutting down")
 
 // shownBytes is how much of a line from the network an error message
 // shows: enough to recognise it, and no more, whatever the peer sends.

@@ -595,6 +595,13 @@ func TestTalkErrors(t *testing.T) {
 			wantErr: `: unexpected reply "OK...HELLO" to line 1`,
 		},
 		{
+			// Shutdown's Goodbye is no reply, and no surprise either.
+			name:    "goodbye",
+			serve:   func(c net.Conn, _ <-chan struct{}) { drain(c); io.WriteString(c, threaded.Welcome+threaded.Goodbye) },
+			in:      "a\n",
+			wantErr: `: the server is shutting down`,
+		},
+		{
 			name: "a line nobody asked for",
 			serve: func(c net.Conn, _ <-chan struct{}) {
 				drain(c)
