@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	multiconn "example.com/sockets/05-multiconn"
+	"example.com/sockets/05-multiconn/internal/fake"
 	"example.com/sockets/05-multiconn/internal/testutil"
 )
 
@@ -168,7 +169,7 @@ func TestClientCommandHint(t *testing.T) {
 // A server that echoes part of what it gets and hangs up: every connection
 // fails, and the client says how.
 func TestClientCommandServerHangsUpEarly(t *testing.T) {
-	addr := misbehavingServer(t, func(c net.Conn) {
+	addr := fake.Server(t, func(c net.Conn) {
 		if got, ok := readMessages(c); ok {
 			c.Write(got[:10])
 		}
@@ -230,7 +231,7 @@ func TestClientCommandFlags(t *testing.T) {
 // shell's code for "ended by SIGINT".
 func TestClientCommandCtrlC(t *testing.T) {
 	accepted := make(chan struct{}, 2)
-	addr := misbehavingServer(t, func(c net.Conn) {
+	addr := fake.Server(t, func(c net.Conn) {
 		accepted <- struct{}{}
 		io.Copy(io.Discard, c) // and never answer
 	})

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	multiconn "example.com/sockets/05-multiconn"
+	"example.com/sockets/05-multiconn/internal/fake"
 	"example.com/sockets/05-multiconn/internal/testutil"
 )
 
@@ -123,7 +123,7 @@ func (w logLines) Write(p []byte) (int, error) {
 func TestClientLogsEachRead(t *testing.T) {
 	logged := logLines{make(chan string, 100)}
 	firstRead := make(chan struct{})
-	addr := misbehavingServer(t, func(c net.Conn) {
+	addr := fake.Server(t, func(c net.Conn) {
 		got := make([]byte, len(defaultMessagesEcho))
 		if _, err := io.ReadFull(c, got); err != nil {
 			return
@@ -160,57 +160,6 @@ func TestClientLogsEachRead(t *testing.T) {
 		`received "Message 1 " from connection 1`,
 		`received "from client.Message 2 from client." from connection 1`,
 	}, received)
-}
-
-// misbehavingServer is a fake server for tests of the client: it accepts
-// connections until the test ends and serves each with serve, on a
-// goroutine of its own, with a deadline of testutil.Timeout. The
-// connection is closed when serve returns. At cleanup the listener and
-// every connection are closed, and the goroutines waited for.
-func misbehavingServer(t *testing.T, serve func(c net.Conn)) string {
-	t.Helper()
-	ln := testutil.Listen(t)
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		conns  []net.Conn
-		closed bool
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.SetDeadline(time.Now().Add(testutil.Timeout))
-			mu.Lock()
-			if closed {
-				c.Close()
-			}
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() {
-				defer c.Close()
-				serve(c)
-			})
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		closed = true
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		done := make(chan struct{})
-		go func() {
-			wg.Wait()
-			close(done)
-		}()
-		testutil.Receive(t, done, "the fake server's goroutines to end")
-	})
-	return ln.Addr().String()
 }
 
 // readMessages reads the default messages, 44 bytes, from c.
@@ -271,7 +220,7 @@ func TestClientReportsWhatWentWrong(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			testutil.CheckLeaks(t)
-			addr := misbehavingServer(t, tt.serve)
+			addr := fake.Server(t, tt.serve)
 			var out bytes.Buffer
 			client := &multiconn.Client{Log: log.New(&out, "", 0), Timeout: tt.timeout}
 			res, err := client.Run(context.Background(), addr, 1, multiconn.DefaultMessages)
@@ -292,7 +241,7 @@ func TestClientReportsWhatWentWrong(t *testing.T) {
 // The client reads the echo and no more: what the server sends after it is
 // none of the client's business.
 func TestClientReadsNoMoreThanTheEcho(t *testing.T) {
-	addr := misbehavingServer(t, func(c net.Conn) {
+	addr := fake.Server(t, func(c net.Conn) {
 		if got, ok := readMessages(c); ok {
 			c.Write(append(got, "and more"...))
 			io.Copy(io.Discard, c)
@@ -357,7 +306,7 @@ func TestClientConnectionRefused(t *testing.T) {
 func TestClientStopsWhenContextEnds(t *testing.T) {
 	testutil.CheckLeaks(t)
 	accepted := make(chan struct{}, 3)
-	addr := misbehavingServer(t, func(c net.Conn) {
+	addr := fake.Server(t, func(c net.Conn) {
 		accepted <- struct{}{}
 		io.Copy(io.Discard, c) // and never answer
 	})

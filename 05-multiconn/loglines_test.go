@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	multiconn "example.com/sockets/05-multiconn"
+	"example.com/sockets/05-multiconn/internal/fake"
 	"example.com/sockets/05-multiconn/internal/testutil"
 )
 
@@ -87,7 +88,7 @@ func TestLogLinesQuoteClientBytes(t *testing.T) {
 func TestClientLogLinesQuoteServerBytes(t *testing.T) {
 	for _, tt := range hostileInputs {
 		t.Run(tt.name, func(t *testing.T) {
-			addr := misbehavingServer(t, func(c net.Conn) {
+			addr := fake.Server(t, func(c net.Conn) {
 				if _, ok := readMessages(c); ok {
 					io.WriteString(c, tt.send)
 					io.Copy(io.Discard, c)

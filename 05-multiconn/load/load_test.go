@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	multiconn "example.com/sockets/05-multiconn"
+	"example.com/sockets/05-multiconn/internal/fake"
 	"example.com/sockets/05-multiconn/internal/testutil"
 	"example.com/sockets/05-multiconn/load"
 )
@@ -197,7 +197,7 @@ func TestLoadReportsWhatWentWrong(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			testutil.CheckLeaks(t)
-			addr := misbehavingServer(t, tt.serve)
+			addr := fake.Server(t, tt.serve)
 			_, err := tt.gen.Run(context.Background(), addr)
 			assert.EqualError(t, err, tt.want)
 		})
@@ -219,7 +219,7 @@ func TestLoadConnectionRefused(t *testing.T) {
 func TestLoadStopsWhenContextEnds(t *testing.T) {
 	testutil.CheckLeaks(t)
 	accepted := make(chan struct{}, 2)
-	addr := misbehavingServer(t, func(c net.Conn) {
+	addr := fake.Server(t, func(c net.Conn) {
 		accepted <- struct{}{}
 		io.Copy(io.Discard, c) // and never answer
 	})
@@ -317,56 +317,4 @@ func TestLoadResultString(t *testing.T) {
 	assert.InDelta(t, 246913.4, res.MsgsPerSec(), 0.1)
 	assert.InDelta(t, 15.802, res.MBPerSec(), 0.001)
 	assert.Zero(t, load.Result{}.MsgsPerSec(), "no time, no rate")
-}
-
-// misbehavingServer is a fake server for tests of the load generator (a
-// copy of the one the client's tests use): it accepts connections until the
-// test ends and serves each with serve, on a goroutine of its own, with a
-// deadline of testutil.Timeout. The connection is closed when serve
-// returns. At cleanup the listener and every connection are closed, and the
-// goroutines waited for.
-func misbehavingServer(t *testing.T, serve func(c net.Conn)) string {
-	t.Helper()
-	ln := testutil.Listen(t)
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		conns  []net.Conn
-		closed bool
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.SetDeadline(time.Now().Add(testutil.Timeout))
-			mu.Lock()
-			if closed {
-				c.Close()
-			}
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() {
-				defer c.Close()
-				serve(c)
-			})
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		closed = true
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		done := make(chan struct{})
-		go func() {
-			wg.Wait()
-			close(done)
-		}()
-		testutil.Receive(t, done, "the fake server's goroutines to end")
-	})
-	return ln.Addr().String()
 }
