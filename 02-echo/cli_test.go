@@ -22,6 +22,9 @@ func startServer(t *testing.T, args ...string) (*testutil.Process, string) {
 	return p, addr
 }
 
+// TestCommandsEchoAndStopOnCtrlC runs four clients, one after the other,
+// against one server process: unlike the tutorial's, which exits after its
+// first client, the server goes back to Accept until Ctrl-C stops it.
 func TestCommandsEchoAndStopOnCtrlC(t *testing.T) {
 	server, addr := startServer(t)
 	client := testutil.Build(t, "./cmd/echo-client")

@@ -215,6 +215,13 @@ func TestRoom(t *testing.T) {
 	})
 }
 
+// TestLeaving has the first of three members leave: by hanging up, with a
+// last line, or with a reset. The others hear that it is offline, named by
+// its own address, not by the address of the member who joined last (the
+// tutorial's server names the latest client it accepted), and the room
+// carries on. A member that hangs up is taken out of the room and reads EOF
+// in turn: the tutorial's server ignores an empty recv, keeps the socket,
+// and select() returns it as readable for ever.
 func TestLeaving(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -251,9 +258,10 @@ func TestLeaving(t *testing.T) {
 			eachServer(t, func(t *testing.T, start func(config) string) {
 				var logs testutil.Buffer
 				addr := start(config{log: log.New(&logs, "", 0)})
-				a := join(t, addr)
-				b := join(t, addr, a)
-				leaver := join(t, addr, a, b)
+				leaver := join(t, addr)
+				a := join(t, addr, leaver)
+				b := join(t, addr, leaver, a) // the last to join
+				require.NotEqual(t, b.addr, leaver.addr)
 
 				tt.leave(leaver)
 				for _, m := range []*member{a, b} {
