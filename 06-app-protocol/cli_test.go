@@ -7,6 +7,7 @@ import (
 	"net"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -397,6 +398,22 @@ func TestAppClientCommandConnectionRefused(t *testing.T) {
 			"is the server running? Start it in the chapter's folder with: go run ./cmd/app-server -addr "+addr+"\n",
 		client.Stderr())
 	assert.Equal(t, "starting connection to "+addr+"\n", client.Stdout())
+}
+
+// ENETUNREACH without a network: Linux refuses a TCP connection to a
+// multicast address at once with "network is unreachable", the error a
+// connect gets when an ICMP "network unreachable" comes back, or when
+// there is no route. The client says so, and how to look further.
+func TestAppClientCommandNetworkUnreachable(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("relies on Linux refusing a TCP connect to a multicast address with ENETUNREACH")
+	}
+	client := cliClient(t, "224.0.0.1", "65432", "search", "morpheus")
+	assert.Equal(t, 1, client.Wait())
+	assert.Equal(t,
+		"app-client: dial tcp 224.0.0.1:65432: connect: network is unreachable\n"+
+			"there is no way from here to 224.0.0.1: is the address right? See whether it answers at all with: ping 224.0.0.1\n",
+		client.Stderr())
 }
 
 func TestAppServerCommandAddressInUse(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -171,5 +173,121 @@ func TestCompatGoClientAgainstPythonServer(t *testing.T) {
 		_, err = conn.Do(context.Background(), appMustRequest(t, "", ""))
 		require.Error(t, err)
 		assert.Equal(t, "no response from "+pyServer+" within 300ms", err.Error())
+	})
+}
+
+// A request without "action" or without "value": the tutorial's server
+// reads both with dict.get, so a missing one is None, and it answers as
+// if None had been sent: "Error: invalid action 'None'." and "No match
+// for 'None'.". The Go server rejects such a request: it answers what is
+// missing, and hangs up.
+func TestRequestWithoutActionOrValue(t *testing.T) {
+	tests := []struct {
+		name, content string
+		python, goErr string // the Python server's result, the Go server's
+	}{
+		{"no action", `{"value": "morpheus"}`, "Error: invalid action 'None'.", `Error: bad request: no "action".`},
+		{"no value", `{"action": "search"}`, "No match for 'None'.", `Error: bad request: no "value" to search for.`},
+	}
+	ask := func(t *testing.T, addr, content string) (string, *app.Conn) {
+		t.Helper()
+		conn, err := (&app.Client{Timeout: testutil.Timeout}).Dial(context.Background(), addr)
+		require.NoError(t, err)
+		t.Cleanup(func() { conn.Close() })
+		resp, err := conn.Do(context.Background(), jsonRequest(content))
+		require.NoError(t, err)
+		result, isJSON, err := app.Result(resp)
+		require.NoError(t, err)
+		assert.True(t, isJSON)
+		return result, conn
+	}
+
+	t.Run("Go server", func(t *testing.T) {
+		srv, logs := startAppServer(t, &app.Server{})
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				result, conn := ask(t, srv.Addr, tt.content)
+				assert.Equal(t, tt.goErr, result)
+				// Rejected: the connection is closed, and the log says why.
+				_, err := conn.Do(context.Background(), appMustRequest(t, "search", "ring"))
+				assert.ErrorContains(t, err, "closed the connection after 1 response")
+				assert.Contains(t, logs.String(), ": rejected: "+strings.TrimSuffix(strings.TrimPrefix(tt.goErr, "Error: "), ".")+"\n")
+			})
+		}
+	})
+
+	t.Run("Python server", func(t *testing.T) {
+		pyServer, _ := startPythonServer(t)
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				result, _ := ask(t, pyServer, tt.content)
+				assert.Equal(t, tt.python, result)
+			})
+		}
+	})
+}
+
+// haveIPv6Loopback reports whether this machine has the IPv6 loopback
+// address ::1 (some containers have IPv6 turned off).
+func haveIPv6Loopback() bool {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}
+
+// The tutorial starts its server with the empty string as its host, for
+// "all interfaces". On Python's AF_INET socket that is 0.0.0.0, every
+// IPv4 address and no IPv6 one; app-server with an empty HOST listens on
+// ":PORT", which Go opens as [::], every IPv6 address and, through it,
+// every IPv4 one. So [::1] reaches the Go server and is refused by the
+// Python one. (Both listen on every interface for the few milliseconds
+// of the test.)
+func TestEmptyHostListensOnIPv4AndIPv6(t *testing.T) {
+	search := func(t *testing.T, addr string) error {
+		t.Helper()
+		conn, err := (&app.Client{Timeout: testutil.Timeout}).Dial(context.Background(), addr)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		resp, err := conn.Do(context.Background(), appMustRequest(t, "search", "morpheus"))
+		if err != nil {
+			return err
+		}
+		result, _, err := app.Result(resp)
+		assert.Equal(t, morpheusAnswer, result)
+		return err
+	}
+	ipv6 := haveIPv6Loopback()
+
+	t.Run("Go server", func(t *testing.T) {
+		p := testutil.Start(t, exec.Command(testutil.Build(t, "./cmd/app-server"), "", "0"))
+		listening := p.WaitOutput(`listening on (\S+):(\d+)\n`)
+		port := listening[2]
+		if !ipv6 {
+			assert.Equal(t, "0.0.0.0", listening[1], "without IPv6, all IPv4 addresses")
+			t.Skip("no IPv6 loopback here: [::] cannot be shown")
+		}
+		assert.Equal(t, "[::]", listening[1])
+		assert.NoError(t, search(t, net.JoinHostPort("127.0.0.1", port)), "over IPv4")
+		assert.NoError(t, search(t, net.JoinHostPort("::1", port)), "over IPv6")
+		p.Interrupt()
+		assert.Equal(t, 0, p.Wait())
+	})
+
+	t.Run("Python server", func(t *testing.T) {
+		p := testutil.Start(t, pythonCommand(t, "app_server.py", "", "0"))
+		port := p.WaitOutput(`Listening on \('', (\d+)\)`)[1]
+		assert.NoError(t, search(t, net.JoinHostPort("127.0.0.1", port)), "over IPv4")
+		if !ipv6 {
+			t.Skip("no IPv6 loopback here: cannot show that [::1] is refused")
+		}
+		err := search(t, net.JoinHostPort("::1", port))
+		assert.ErrorIs(t, err, syscall.ECONNREFUSED, "over IPv6: nothing listens on [::1]")
+		p.Interrupt()
+		p.Wait()
 	})
 }

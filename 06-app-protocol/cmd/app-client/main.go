@@ -109,14 +109,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // dialFailed reports a failed dial, with a hint when nothing listens at
-// addr, and returns the exit code.
+// addr or when there is no way to it, and returns the exit code.
 func dialFailed(ctx context.Context, addr string, err error, stderr io.Writer) int {
 	if ctx.Err() != nil {
 		return 130
 	}
 	fmt.Fprintf(stderr, "app-client: %v\n", err)
-	if errors.Is(err, syscall.ECONNREFUSED) {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
 		fmt.Fprintln(stderr, refusedHint(addr))
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		fmt.Fprintln(stderr, unreachableHint(addr))
 	}
 	return 1
 }
@@ -190,6 +193,19 @@ func refusedHint(addr string) string {
 		return start
 	}
 	return start + " -addr " + shellQuote(addr)
+}
+
+// unreachableHint is the line printed after "no route to host"
+// (EHOSTUNREACH) or "network is unreachable" (ENETUNREACH): a router on
+// the way answered the connection's SYN with an ICMP "destination
+// unreachable", or this machine has no route to addr at all. No server
+// was asked, so the question is the address, and the way to it.
+func unreachableHint(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	return "there is no way from here to " + host + ": is the address right? See whether it answers at all with: ping " + shellQuote(host)
 }
 
 // shellQuote returns s as a shell word: as it is when it holds only

@@ -1,6 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,5 +46,33 @@ func TestShellQuote(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, shellQuote(tt.in), "shellQuote(%q)", tt.in)
+	}
+}
+
+// A failed dial gets a hint that depends on why it failed: nothing
+// listening (a reset answered the SYN), or no way to the host (an ICMP
+// "unreachable" answered it, or there is no route). The errors are made
+// as net.Dial makes them; TestAppClientCommandNetworkUnreachable meets a
+// real one.
+func TestDialFailedHints(t *testing.T) {
+	dialError := func(errno syscall.Errno) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", errno)}
+	}
+	tests := []struct {
+		name string
+		err  error
+		want string // the hint, on the line after the error
+	}{
+		{"refused", dialError(syscall.ECONNREFUSED), "is the server running? Start it in the chapter's folder with: go run ./cmd/app-server -addr 10.9.8.7:65432\n"},
+		{"host unreachable", dialError(syscall.EHOSTUNREACH), "there is no way from here to 10.9.8.7: is the address right? See whether it answers at all with: ping 10.9.8.7\n"},
+		{"network unreachable", dialError(syscall.ENETUNREACH), "there is no way from here to 10.9.8.7: is the address right? See whether it answers at all with: ping 10.9.8.7\n"},
+		{"timed out", errors.New("dial tcp 10.9.8.7:65432: i/o timeout"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			assert.Equal(t, 1, dialFailed(context.Background(), "10.9.8.7:65432", tt.err, &stderr))
+			assert.Equal(t, "app-client: "+tt.err.Error()+"\n"+tt.want, stderr.String())
+		})
 	}
 }

@@ -3,8 +3,10 @@ package readme
 import (
 	"encoding/binary"
 	"net"
+	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,6 +127,30 @@ func TestREADME(t *testing.T) {
 		}
 	})
 
+	// ping needs no server. The block shows Linux's ping, from iputils
+	// (Debian's iputils-ping); its times are masked.
+	t.Run("ping", func(t *testing.T) {
+		readme.Uses(t, "ping")
+		ping := readme.Need(t, "ping")
+		if runtime.GOOS != "linux" {
+			readme.Skip(t, "the README shows the ping of Linux (iputils), which prints its statistics differently from the BSDs'")
+		}
+		if version, _ := exec.Command(ping, "-V").CombinedOutput(); !strings.Contains(string(version), "iputils") {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("the README shows iputils' ping, and CI is set: install iputils-ping (ping -V printed %q)", version)
+			}
+			readme.Skip(t, "the README shows iputils' ping; this one is not")
+		}
+		got := readme.Transcript(t, "ping")
+		if strings.Contains(got, "Operation not permitted") {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("ping may not open an ICMP socket, and CI is set: run CI as root\n%s", got)
+			}
+			readme.Skip(t, "ping needs an ICMP socket: root, CAP_NET_RAW, or a group in net.ipv4.ping_group_range")
+		}
+		readme.Check(t, "ping", got, pingTimes)
+	})
+
 	t.Run("never read", func(t *testing.T) {
 		readme.Uses(t, "never-read-server", "flood", "ss")
 		ss := readme.Need(t, "ss")
@@ -216,6 +242,17 @@ func byteCount(s string) string {
 }
 
 var afterBytes = regexp.MustCompile(`after \d+ bytes`)
+
+// pingTimes masks the times ping measures.
+func pingTimes(s string) string {
+	s = pingTime.ReplaceAllString(s, "time${1}T")
+	return pingRTT.ReplaceAllString(s, "= T/T/T/T ms")
+}
+
+var (
+	pingTime = regexp.MustCompile(`time([= ])[\d.]+`)
+	pingRTT  = regexp.MustCompile(`= [\d.]+/[\d.]+/[\d.]+/[\d.]+ ms`)
+)
 
 // sortLines puts the lines in order, for output whose order is not
 // fixed (ss lists sockets in no particular order).
