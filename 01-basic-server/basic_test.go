@@ -60,6 +60,7 @@ func TestFetch(t *testing.T) {
 	got, err := fetch(t, r.Addr)
 	require.NoError(t, err)
 	assert.Equal(t, "Thank you for connecting\n", string(got))
+	assert.Len(t, got, 25, "24 characters and a newline")
 }
 
 // TestFetchConnectionRefused dials a port where nothing listens: the kernel

@@ -29,3 +29,27 @@ func ExampleFetch() {
 	fmt.Print(string(greeting))
 	// Output: Thank you for connecting
 }
+
+// An IPv6 address in host:port form goes in brackets, because it has colons
+// of its own. JoinHostPort adds them and SplitHostPort takes them off; an
+// address made of IP literals needs no resolver at all.
+func Example_ipv6HostPort() {
+	addr := net.JoinHostPort("::1", "5000")
+	fmt.Println(addr)
+
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(host, port)
+
+	tcpAddr, err := net.ResolveTCPAddr("tcp", addr) // no lookup: a literal
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(tcpAddr.IP, tcpAddr.Port)
+	// Output:
+	// [::1]:5000
+	// ::1 5000
+	// ::1 5000
+}
